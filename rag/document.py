@@ -1,0 +1,59 @@
+"""The nouns of parsing: a document, its metadata and its numbered question/answer blocks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class DocKind(str, Enum):
+    """What a parsed file turned out to be; only ANSWERS documents are indexed."""
+
+    ANSWERS = "antwoord"  # an Aanhangsel document with answers
+    QUESTIONS = "vragen"  # questions as submitted, no answers yet
+    NOTICE = "mededeling"  # a postponement notice ("Mededeling ... uitstel")
+    UNKNOWN = "onbekend"  # no recognisable question/answer structure
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Whatever metadata the text gives; every field is optional because sources vary.
+
+    Dates are ISO strings (``2024-09-02``); ``vergaderjaar`` uses an en dash (``2023–2024``)
+    as the official citation does.
+    """
+
+    title: str | None = None
+    vergaderjaar: str | None = None
+    ah_nr: int | None = None
+    zaak_nr: str | None = None
+    asked_by: str | None = None  # e.g. "de leden Aartsen en Rajkowski (VVD)"
+    asked_to: str | None = None  # e.g. "de Minister voor Sociale Zaken en Werkgelegenheid"
+    answered_by: str | None = None  # e.g. "Minister Van Hijum (Sociale Zaken en Werkgelegenheid)"
+    date_submitted: str | None = None
+    date_received: str | None = None
+
+
+@dataclass(frozen=True)
+class QABlock:
+    """One numbered Vraag with its Antwoord; a combined answer carries several numbers.
+
+    ``question`` and ``answer`` are the cleaned text as stored in the index: quotes are
+    verbatim substrings of them.
+    """
+
+    vraag: tuple[int, ...]
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """One parsed file: its id (the file stem), kind, metadata and blocks."""
+
+    doc_id: str
+    source: str  # path relative to the corpus folder
+    kind: DocKind
+    meta: DocumentMeta
+    blocks: tuple[QABlock, ...] = ()
+    anomalies: tuple[str, ...] = field(default=())  # e.g. "gap in numbering: 3 -> 5"

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag.errors import IndexError_
+from rag.index import CHUNKS, current_generation, load_index, read_manifest
+from tests.helpers import build_small_index, make_document
+
+
+def test_round_trip_keeps_chunks_documents_and_vectors(tmp_path: Path) -> None:
+    chunks, vectors = build_small_index(tmp_path / "idx")
+    index = load_index(tmp_path / "idx", expected_model_id="hash:256")
+    assert index.chunks == chunks
+    assert index.documents["ah-tk-20232024-100"].meta == make_document().meta
+    np.testing.assert_allclose(index.vectors(), vectors, rtol=0, atol=1e-6)
+    manifest = index.manifest
+    assert (manifest.model_id, manifest.dim, manifest.n_chunks) == ("hash:256", 256, 5)
+    assert manifest.chunking.max_words == 300
+
+
+def test_other_model_is_refused_with_the_fix(tmp_path: Path) -> None:
+    build_small_index(tmp_path / "idx")
+    with pytest.raises(IndexError_, match=r"built with model 'hash:256'.*rag build"):
+        load_index(tmp_path / "idx", expected_model_id="multilingual-e5-small@x")
+
+
+def test_missing_index_names_the_build_command(tmp_path: Path) -> None:
+    with pytest.raises(IndexError_, match="no index at .*rag build --corpus"):
+        load_index(tmp_path / "nothing")
+
+
+def test_corrupt_file_is_refused(tmp_path: Path) -> None:
+    build_small_index(tmp_path / "idx")
+    chunks_file = current_generation(tmp_path / "idx") / CHUNKS
+    chunks_file.write_text(chunks_file.read_text()[:-10])
+    with pytest.raises(IndexError_, match="missing or corrupt.*rag build --full"):
+        load_index(tmp_path / "idx")
+
+
+def test_rebuild_swaps_generations_and_leaves_one(tmp_path: Path) -> None:
+    build_small_index(tmp_path / "idx", [make_document(n=2)])
+    first = current_generation(tmp_path / "idx")
+    build_small_index(tmp_path / "idx", [make_document(n=5)])
+    assert current_generation(tmp_path / "idx") != first
+    assert not first.exists()
+    assert read_manifest(tmp_path / "idx").n_chunks == 5
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir() if p.name != "current") == [
+        current_generation(tmp_path / "idx").name]

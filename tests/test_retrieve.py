@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunk import chunk_document
+from rag.config import ChunkSettings
+from rag.embed import HashingEmbedder
+from rag.index import DocRecord, load_index, save_index
+from rag.retrieve import dense_search, to_hits
+from tests.helpers import build_small_index, make_document
+
+
+def _brute_force(vectors: np.ndarray, queries: np.ndarray, k: int) -> list[list[int]]:
+    scores = queries @ vectors.T
+    return [list(np.argsort(-row, kind="stable")[:k]) for row in scores]
+
+
+def test_dense_search_matches_numpy_reference(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    docs = [make_document(f"ah-tk-20232024-{i}") for i in range(1, 41)]
+    chunks = [c for d in docs for c in chunk_document(d, ChunkSettings())]
+    vectors = rng.normal(size=(len(chunks), 64)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    save_index(tmp_path / "idx", model_id="random", vectors=vectors, chunks=chunks,
+               documents=[DocRecord(d.doc_id, d.source, d.meta) for d in docs],
+               chunking=ChunkSettings())
+    index = load_index(tmp_path / "idx")
+    queries = rng.normal(size=(30, 64)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    results = dense_search(index, queries, k=10)
+    for got, want, query in zip(results, _brute_force(vectors, queries, 10), queries,
+                                strict=True):
+        assert [row for row, _ in got] == want
+        np.testing.assert_allclose([s for _, s in got], vectors[want] @ query, atol=1e-5)
+
+
+def test_k_larger_than_index_returns_all(tmp_path: Path) -> None:
+    build_small_index(tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    query = HashingEmbedder().embed_queries(["brug"])
+    assert len(dense_search(index, query, k=50)[0]) == 5
+
+
+def test_hits_carry_rank_citation_and_document(tmp_path: Path) -> None:
+    build_small_index(tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    query = HashingEmbedder().embed_queries(["Wat kost de brug over de rivier?"])
+    hits = to_hits(index, dense_search(index, query, k=3)[0])
+    assert [h.rank for h in hits] == [1, 2, 3]
+    assert hits[0].chunk.vraag == (1,)
+    assert hits[0].citation == "Aanhangsel Handelingen 2023–2024, nr. 100, vraag 1"
+    assert hits[0].score >= hits[1].score >= hits[2].score
