@@ -13,6 +13,7 @@ from typing import Any
 from rag.config import Settings
 from rag.embed import Embedder, load_embedder
 from rag.errors import QueryError
+from rag.filters import Filter
 from rag.index import Index, load_index
 from rag.retrieve import Hit, dense_search, to_hits
 
@@ -22,10 +23,15 @@ MAX_K = 50
 
 @dataclass(frozen=True)
 class Answer:
-    """The question as searched and its hits, best first."""
+    """The question as searched and its hits, best first.
+
+    ``abstained`` is true when even the best hit scores below the index's relevance
+    threshold: the honest reply is then "no earlier answer found", not weak passages.
+    """
 
     question: str
     hits: tuple[Hit, ...]
+    abstained: bool = False
 
 
 def clean_question(text: str) -> str:
@@ -50,18 +56,28 @@ def clean_question(text: str) -> str:
 class Searcher:
     """An index with its embedder, loaded once and asked many times."""
 
-    def __init__(self, index: Index, embedder: Embedder) -> None:
+    def __init__(self, index: Index, embedder: Embedder, min_score: float | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        self.min_score = min_score
 
-    def ask(self, question: str, k: int = 5) -> Answer:
-        """The ``k`` best passages for a question."""
+    def ask(self, question: str, k: int = 5, where: Filter | None = None) -> Answer:
+        """The ``k`` best passages for a question, among documents passing ``where``."""
         question = clean_question(question)
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
         vectors = self.embedder.embed_queries([question])
-        ranked = dense_search(self.index, vectors, k)[0]
-        return Answer(question, tuple(to_hits(self.index, ranked)))
+        if where is not None and where.active:
+            # Filtering after search: rank everything, then keep the first k that pass.
+            ranked = [(row, score) for row, score in dense_search(
+                self.index, vectors, len(self.index.chunks))[0]
+                if where.matches(self.index.documents[self.index.chunks[row].doc_id])][:k]
+        else:
+            ranked = dense_search(self.index, vectors, k)[0]
+        hits = tuple(to_hits(self.index, ranked))
+        abstained = bool(self.min_score is not None and (not hits or
+                                                         hits[0].score < self.min_score))
+        return Answer(question, hits, abstained)
 
 
 def open_searcher(settings: Settings, notify: Callable[[str], None] | None = None) -> Searcher:

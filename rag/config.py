@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_INDEX_DIR = Path("index")
@@ -25,23 +24,9 @@ class ChunkSettings:
 
 @dataclass(frozen=True)
 class Settings:
-    """Where the index lives and which model embeds; built by `Settings.from_env`."""
+    """Where the index lives and which model embeds; the CLI fills it from flags and env vars."""
 
     index_dir: Path = DEFAULT_INDEX_DIR
     model: str = DEFAULT_MODEL
     chunking: ChunkSettings = ChunkSettings()
-    top_k: int = 5
     batch_size: int = 16
-
-    @classmethod
-    def from_env(cls, **overrides: object) -> Settings:
-        """Defaults, then `RAG_INDEX` / `RAG_MODEL`, then explicit non-None overrides."""
-        settings = cls()
-        env = {"index_dir": os.environ.get("RAG_INDEX"), "model": os.environ.get("RAG_MODEL")}
-        settings = replace(settings, **{k: v for k, v in env.items() if v})
-        given = {k: v for k, v in overrides.items() if v is not None}
-        if "index_dir" in given:
-            given["index_dir"] = Path(str(given["index_dir"]))
-        if isinstance(settings.index_dir, str):
-            settings = replace(settings, index_dir=Path(settings.index_dir))
-        return replace(settings, **given)  # type: ignore[arg-type]

@@ -1,0 +1,34 @@
+# Two commands set everything up on a fresh machine with Python 3.11:
+#   make run   install, provision the model, build the sample index, start the chat
+#   make test  install, then run every test (the real-model ones included)
+PYTHON ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+INDEX ?= index
+SAMPLE := corpus/sample
+
+.PHONY: run test install index clean
+
+run: install index
+	$(BIN)/rag ask "Wat heeft de minister gezegd over een AI-adviesraad?" --index $(INDEX) -k 3
+
+test: install
+	$(BIN)/python -m pytest -m "slow or not slow"
+
+install: $(VENV)/.installed
+
+# torch is pinned and installed first: an unpinned torch pulls a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[app,dev]'
+	touch $@
+
+index: $(INDEX)/current
+
+$(INDEX)/current:
+	$(BIN)/rag build --corpus $(SAMPLE) --index $(INDEX)
+
+clean:
+	rm -rf $(VENV) $(INDEX)
