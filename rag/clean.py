@@ -22,6 +22,7 @@ _FOOTER_GLUE = re.compile(
 _FURNITURE = [
     re.compile(r"^Tweede Kamer der Staten-Generaal\s*\d?$"),
     re.compile(r"^[a-z]{2}-tk-\S+$"),  # "ah-tk-20232024-784", "kv-tk-2024Z18435"
+    re.compile(r"^a?h tk \d{8} \d+$"),  # a footer whose hyphens a converter dropped
     re.compile(r"^ISSN 0921\s*-\s*7398"),
     re.compile(r"^[’'‘]s-Gravenhage \d{4}"),
     re.compile(rf"^Tweede Kamer, vergaderjaar \d{{4}}\s*{_DASH}\s*\d{{4}}, (?:Aanhangsel|Vragen)( \d+)?$"),
@@ -102,10 +103,12 @@ def _drop_footnotes(out: list[str], next_fn: int) -> int:
     if not numbered:
         return next_fn
     top = numbered[0][1]
-    if top < next_fn:
+    if top < next_fn or top > next_fn + 15:
         return next_fn
     expected = top
     for i, n in numbered:
+        if n > top:
+            continue  # a wrapped line that happens to start with a number ("31 augustus")
         if n != expected:
             return next_fn
         if n == next_fn:

@@ -69,13 +69,20 @@ def build(corpus_dir: Path, index_dir: Path, model: str) -> None:
 
     settings = Settings(index_dir=index_dir, model=model)
     embedder = load_embedder(model, batch_size=settings.batch_size, notify=_notify)
-    with click.progressbar(length=1, label="Embedding chunks", file=sys.stderr,
-                           show_pos=True) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.length = total
-            bar.update(done - bar.pos)
+    bar: Any = None
 
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:  # opened on the first batch, so errors before it print alone
+            bar = click.progressbar(length=total, label="Embedding chunks", file=sys.stderr,
+                                    show_pos=True).__enter__()
+        bar.update(done - bar.pos)
+
+    try:
         report = build_index(corpus_dir, settings, embedder, progress=progress)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
     click.echo(f"Read {report.files_read} files: {report.documents} answer documents, "
                f"{report.chunks} chunks, {len(report.skipped)} skipped, "
                f"in {report.seconds:.1f} s. Index: {report.index_dir}")

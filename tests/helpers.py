@@ -8,7 +8,7 @@ import numpy as np
 
 from rag.chunk import Chunk, chunk_document
 from rag.config import ChunkSettings
-from rag.document import Document, DocKind, DocumentMeta, QABlock
+from rag.document import DocKind, Document, DocumentMeta, QABlock
 from rag.embed import HashingEmbedder
 from rag.index import DocRecord, save_index
 

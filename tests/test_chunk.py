@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rag.chunk import chunk_block, chunk_document, chunk_id, split_answer
 from rag.config import ChunkSettings
-from rag.document import Document, DocKind, DocumentMeta, QABlock
+from rag.document import DocKind, Document, DocumentMeta, QABlock
 
 
 def _doc(*blocks: QABlock) -> Document:
@@ -15,7 +15,7 @@ def test_one_chunk_per_block_with_its_numbers() -> None:
     assert [c.chunk_id for c in chunks] == ["ah-tk-20232024-1#v1", "ah-tk-20232024-1#v2-3"]
     assert chunks[1].vraag == (2, 3)
     assert chunks[1].question == "Twee? Drie?"
-    assert "Vraag: Twee? Drie?\nAntwoord: Nee." == chunks[1].passage(ChunkSettings())
+    assert chunks[1].passage(ChunkSettings()) == "Vraag: Twee? Drie?\nAntwoord: Nee."
 
 
 def test_long_answer_is_split_into_verbatim_parts_keeping_the_vraag() -> None:

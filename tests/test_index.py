@@ -28,7 +28,7 @@ def test_other_model_is_refused_with_the_fix(tmp_path: Path) -> None:
 
 
 def test_missing_index_names_the_build_command(tmp_path: Path) -> None:
-    with pytest.raises(IndexError_, match="no index at .*rag build --corpus"):
+    with pytest.raises(IndexError_, match=r"no index at .*rag build --corpus"):
         load_index(tmp_path / "nothing")
 
 
@@ -36,7 +36,7 @@ def test_corrupt_file_is_refused(tmp_path: Path) -> None:
     build_small_index(tmp_path / "idx")
     chunks_file = current_generation(tmp_path / "idx") / CHUNKS
     chunks_file.write_text(chunks_file.read_text()[:-10])
-    with pytest.raises(IndexError_, match="missing or corrupt.*rag build --full"):
+    with pytest.raises(IndexError_, match=r"missing or corrupt.*rag build --full"):
         load_index(tmp_path / "idx")
 
 
