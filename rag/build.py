@@ -13,6 +13,7 @@ from rag.corpus import Skipped, load_corpus
 from rag.embed import Embedder
 from rag.errors import RagError
 from rag.index import DocRecord, save_index
+from rag.lexical import build_lexical, save_into_generation
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,12 @@ def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
             progress(done, len(passages))
 
     vectors = embedder.embed_documents(passages, progress=advance)
+    lexical = build_lexical(passages)  # BM25 over the same passages, stored beside the vectors
     save_index(
         settings.index_dir, model_id=embedder.model_id, vectors=vectors, chunks=chunks,
         documents=[DocRecord(d.doc_id, d.source, d.meta) for d in documents],
         chunking=settings.chunking,
+        extra=lambda generation: save_into_generation(lexical, generation),
     )
     return BuildReport(corpus.files_read, len(documents), len(chunks), corpus.skipped,
                        time.perf_counter() - started, settings.index_dir)

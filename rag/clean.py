@@ -17,7 +17,8 @@ import statistics
 
 _DASH = r"[–-]"
 _FOOTER_GLUE = re.compile(
-    rf"(Tweede Kamer, vergaderjaar \d{{4}}\s*{_DASH}\s*\d{{4}}, (?:Aanhangsel|Vragen))(?: ?(\d{{1,4}}))?"
+    rf"(Tweede Kamer, vergaderjaar \d{{4}}\s*{_DASH}\s*\d{{4}}, (?:Aanhangsel|Vragen))"
+    r"(?: ?(\d{1,4}))?"
 )
 _FURNITURE = [
     re.compile(r"^Tweede Kamer der Staten-Generaal\s*\d?$"),
@@ -25,23 +26,31 @@ _FURNITURE = [
     re.compile(r"^a?h tk \d{8} \d+$"),  # a footer whose hyphens a converter dropped
     re.compile(r"^ISSN 0921\s*-\s*7398"),
     re.compile(r"^[’'‘]s-Gravenhage \d{4}"),
-    re.compile(rf"^Tweede Kamer, vergaderjaar \d{{4}}\s*{_DASH}\s*\d{{4}}, (?:Aanhangsel|Vragen)( \d+)?$"),
+    re.compile(
+        rf"^Tweede Kamer, vergaderjaar \d{{4}}\s*{_DASH}\s*\d{{4}}, (?:Aanhangsel|Vragen)( \d+)?$"
+    ),
 ]
 _PAGE_SEPARATOR = re.compile(r"^-{3,}$")
 _MD_HEADING = re.compile(r"^#{1,6}\s+")
-_MD_FOOTNOTE = re.compile(r"\s?\[\d{1,3} ?\]")
+_MD_FOOTNOTE = re.compile(r"\s?\[\d{1,3}(?: \d{1,3})* ?\]")
 _MD_ITALIC = re.compile(r"(?<![\w/])_(?=\S)|(?<=[^\s/])_(?![\w/])")
-_FOOTNOTE_START = re.compile(r"^(\d{1,2})(?:\s(?=\S)|(?=[^\s\d.,;:%)\]/-]))")
+_FOOTNOTE_START = re.compile(r"^(\d{1,2})\s?(?=[A-Z«(“\"‘\[]|https?:|www\.)")
 _LONE_REFS = re.compile(r"^\d{1,2}(?:\s*(?:,|en)?\s*\d{1,2})*$")
 _REF_PUNCT_LINE = re.compile(r"^\d{1,2}([.,;:?!»”)]+)$")
 _REF_AT_START = re.compile(r"^\d{1,2} (?=[A-Z«])")
 _SENTENCE_END = re.compile(r"[.?!»”)]$")
-_REF_AFTER_PUNCT = re.compile(r"(?<=[A-Za-zÀ-ÿ%»”)])([.?!,;:»”)])\d{1,2}(?:,\s?\d{1,2})*(?=\s|$)")
+_REF_AFTER_PUNCT = re.compile(
+    r"(?<!\bnr)(?<!\bart)(?<!\bblz)(?<!\bno)(?<=[A-Za-zÀ-ÿ%»”)])"  # not "nr.25"
+    r"([.?!,;:»”)])\d{1,2}(?:,\s?\d{1,2})*(?=\s|$)"
+)
 _REF_SPACED = re.compile(r"(?<=[.?!»”])\s\d{1,2}(?:,\s?\d{1,2})*(?=\s+[A-Z]|\s*$)")
+_DOCX_REF_AT_END = re.compile(r"(?<=[.?!»”'’])\s\d{1,2}\)$")
 _GLUED = re.compile(
     r"(?<![\w-])(de|het|een|van|en|in|op|te|met|voor|aan|door|dat|die|bij|om|naar|over|uit"
     r"|als|is|zijn|ook|niet|tot|mijn|uw|ons|onze|deze|dit)(?=[A-Z][A-Za-z])"
 )
+_SENTENCE_CLOSE = re.compile(r"[.?!:;][»”’')\]]*$")
+_LIST_ITEM = re.compile(r"^(?:[-•–·▪]\s|[a-z]\)\s|\(?[a-z0-9]{1,2}\)\s|\d{1,2}\.\s)")
 _CONJUNCTIONS = {"en", "of", "tot", "t/m"}
 
 
@@ -91,52 +100,52 @@ def is_furniture(line: str) -> bool:
 def _drop_footnotes(out: list[str], next_fn: int) -> int:
     """Remove the footnote text block at the bottom of the page that ``out`` ends with.
 
-    A block is a run of lines above the page end whose numbered lines count down to the next
-    expected footnote number (footnotes are numbered through the document); lines between them
-    are wrapped continuations. Returns the next expected footnote number.
+    Footnotes are numbered through the document, so the block starts at the lowest line that
+    begins with the next expected number; below it, lines beginning with the following numbers
+    start further footnotes and other lines are wrapped continuations. Returns the next expected
+    footnote number.
     """
-    numbered: list[tuple[int, int]] = []
-    for i in range(len(out) - 1, max(-1, len(out) - 40), -1):
-        m = _FOOTNOTE_START.match(out[i].strip())
-        if m:
-            numbered.append((i, int(m.group(1))))
-    if not numbered:
+    window = range(max(0, len(out) - 40), len(out))
+    starts = [
+        i for i in window if (m := _FOOTNOTE_START.match(out[i])) and int(m.group(1)) == next_fn
+    ]
+    if not starts:
         return next_fn
-    top = numbered[0][1]
-    if top < next_fn or top > next_fn + 15:
+    first = starts[-1]
+    expected = next_fn + 1
+    for line in out[first + 1 :]:
+        m = _FOOTNOTE_START.match(line)
+        if m and int(m.group(1)) == expected:
+            expected += 1
+    if len(out) - first > 8 * (expected - next_fn) + 4:
         return next_fn
-    expected = top
-    for i, n in numbered:
-        if n > top:
-            continue  # a wrapped line that happens to start with a number ("31 augustus")
-        if n != expected:
-            return next_fn
-        if n == next_fn:
-            if len(out) - i > 8 * (top - n + 1) + 4:
-                return next_fn
-            del out[i:]
-            return top + 1
-        expected -= 1
-    return next_fn
+    del out[first:]
+    return expected
 
 
 def prepare_lines(text: str) -> list[str]:
     """Split normalised text into lines without page furniture, footnote text or markdown."""
     markdown = is_markdown(text)
-    paged = bool(re.search(r"(?m)^(Tweede Kamer, vergaderjaar|ISSN 0921)", text))
+    paged = bool(re.search(r"(?m)^(Tweede Kamer, vergaderjaar|ISSN 0921|-----$)", text))
     out: list[str] = []
     next_fn = 1
     lines = text.split("\n")
+    after_furniture = False
     for idx, raw in enumerate(lines):
         line = strip_markdown(raw) if markdown else raw
         line = line.strip()
-        if is_furniture(line):
+        if not line and after_furniture:
+            continue
+        after_furniture = is_furniture(line)
+        if after_furniture:
             if line.startswith("Tweede Kamer der Staten-Generaal"):
                 # the chamber number may sit on its own line below the header
                 if idx + 1 < len(lines) and re.fullmatch(r"#?\s*2\s*", lines[idx + 1]):
                     lines[idx + 1] = ""
             elif paged:
                 next_fn = _drop_footnotes(out, next_fn)
+                while out and not out[-1]:
+                    out.pop()  # a page break is not a paragraph break
             continue
         out.append(line)
     if paged:
@@ -203,34 +212,46 @@ def is_wrapped(lines: list[str]) -> bool:
     return ends / len(body) < 0.6 or statistics.median(len(x) for x in body) < 100
 
 
-def join_paragraphs(lines: list[str], wrapped: bool, width: int) -> str:
-    """Join lines into paragraphs separated by a blank line, then tidy the text.
+def split_paragraphs(lines: list[str], wrapped: bool, width: int) -> list[list[str]]:
+    """Group lines into paragraphs.
 
-    Blank lines always end a paragraph. In wrapped (PDF) text a line also ends a paragraph when
-    it closes a sentence well short of the wrap width; in unwrapped (Word) text every line does.
+    A line that stops mid-sentence always continues on the next line. A line that closes a
+    sentence ends the paragraph in unwrapped (Word) text, and in wrapped (PDF) text only when it
+    stops well short of the wrap width. Blank lines and list items always start a paragraph.
     """
-    paragraphs: list[str] = []
-    current = ""
+    groups: list[list[str]] = []
+    current: list[str] = []
     for line in lines:
         line = line.strip()
-        if not line:
+        if not line or (current and _LIST_ITEM.match(line)):
             if current:
-                paragraphs.append(current)
-            current = ""
-            continue
-        current = _join_two(current, line) if current else line
-        short = width and len(line) < 0.75 * width
-        if not wrapped or (short and re.search(r"[.?!:]$", line)):
-            paragraphs.append(current)
-            current = ""
+                groups.append(current)
+            current = []
+            if not line:
+                continue
+        current.append(line)
+        if _SENTENCE_CLOSE.search(line) and (not wrapped or (width and len(line) < 0.75 * width)):
+            groups.append(current)
+            current = []
     if current:
-        paragraphs.append(current)
-    text = "\n\n".join(tidy(p) for p in paragraphs)
-    return text.strip()
+        groups.append(current)
+    return groups
+
+
+def join_paragraphs(lines: list[str], wrapped: bool, width: int) -> str:
+    """Join lines into tidy paragraphs separated by a blank line (see :func:`split_paragraphs`)."""
+    paragraphs = []
+    for group in split_paragraphs(lines, wrapped, width):
+        text = group[0]
+        for line in group[1:]:
+            text = _join_two(text, line)
+        paragraphs.append(tidy(text))
+    return "\n\n".join(p for p in paragraphs if p).strip()
 
 
 def tidy(paragraph: str) -> str:
     """Apply the in-line fixes to one paragraph and collapse runs of spaces."""
     paragraph = strip_reference_digits(paragraph)
+    paragraph = _DOCX_REF_AT_END.sub("", paragraph)  # "...stoplicht'? 1)"
     paragraph = fix_glued_words(paragraph)
     return re.sub(r"\s{2,}", " ", paragraph).strip()

@@ -10,7 +10,9 @@ Layout of a generation (all inspectable with a text editor except the vectors):
   and a SHA-256 checksum of every other file;
 - ``vectors.faiss``  FAISS inner-product index over L2-normalised vectors (= cosine);
 - ``chunks.jsonl``   one chunk per line, in vector order;
-- ``documents.jsonl`` one document's metadata per line.
+- ``documents.jsonl`` one document's metadata per line;
+- extra files a build adds through ``save_index(extra=…)`` (the BM25 index in ``bm25/``),
+  checksummed in the manifest like the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -74,6 +77,7 @@ class Index:
     faiss_index: object
     chunks: list[Chunk]
     documents: dict[str, DocRecord]
+    generation: Path | None = None  # the folder the files were read from
 
     def vectors(self) -> np.ndarray:
         """All stored vectors as a (n, dim) float32 array (for exact reference search)."""
@@ -92,10 +96,13 @@ def corpus_hash(chunks: list[Chunk]) -> str:
 
 
 def save_index(path: Path, *, model_id: str, vectors: np.ndarray, chunks: list[Chunk],
-               documents: list[DocRecord], chunking: ChunkSettings) -> Manifest:
+               documents: list[DocRecord], chunking: ChunkSettings,
+               extra: Callable[[Path], list[str]] | None = None) -> Manifest:
     """Write the index into a fresh folder beside ``path`` and swap it in when complete.
 
-    A crash at any moment leaves either the previous index or the new one at ``path``.
+    ``extra(folder)`` may write more files into the new generation before the swap and
+    returns their paths relative to it; they are checksummed in the manifest. A crash at
+    any moment leaves either the previous index or the new one at ``path``.
     """
     import faiss
 
@@ -110,11 +117,13 @@ def save_index(path: Path, *, model_id: str, vectors: np.ndarray, chunks: list[C
         faiss.write_index(flat, str(tmp / VECTORS))
         _write_jsonl(tmp / CHUNKS, (asdict(c) for c in chunks))
         _write_jsonl(tmp / DOCUMENTS, (asdict(d) for d in documents))
+        extra_files = extra(tmp) if extra is not None else []
         manifest = Manifest(
             format_version=FORMAT_VERSION, package_version=__version__, model_id=model_id,
             dim=flat.d, normalized=True, chunking=chunking, corpus_hash=corpus_hash(chunks),
             n_chunks=len(chunks), n_documents=len(documents),
-            checksums={name: _sha256(tmp / name) for name in (VECTORS, CHUNKS, DOCUMENTS)},
+            checksums={name: _sha256(tmp / name)
+                       for name in (VECTORS, CHUNKS, DOCUMENTS, *extra_files)},
         )
         (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
         _fsync_dir(tmp)
@@ -150,7 +159,7 @@ def load_index(path: Path, expected_model_id: str | None = None) -> Index:
                                              DocumentMeta(**row["meta"]))
     if faiss_index.ntotal != len(chunks) or len(chunks) != manifest.n_chunks:
         raise IndexError_(f"index at {path} is inconsistent; {fix}")
-    return Index(path, manifest, faiss_index, chunks, documents)
+    return Index(path, manifest, faiss_index, chunks, documents, gen)
 
 
 def read_manifest(path: Path) -> Manifest:

@@ -10,9 +10,9 @@ MONTHS = {
     "januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
     "augustus": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
 }  # fmt: skip
-_DATE = r"(\d{1,2})\s+(" + "|".join(MONTHS) + r")\s+(\d{4})"
+_DATE = r"(\d{1,2})\s*(" + "|".join(MONTHS) + r")\s*(\d{4})"
 _SUBMITTED = re.compile(r"ingezonden\s+" + _DATE, re.I)
-_RECEIVED = re.compile(r"ontvangen\s+" + _DATE, re.I)
+_RECEIVED = re.compile(r"ontvangen\s+(?:\(ontvangen\s+)?" + _DATE, re.I)
 _YEAR = re.compile(r"[Vv]ergaderjaar\s+(\d{4})\s*[–-]\s*(\d{4})")
 _ID = re.compile(r"^[a-z]{2}-tk-(\d{4})(\d{4})-(\d+)$")
 _ZAAK = re.compile(r"\b(\d{4})Z\s?(\d{5})\b")
@@ -21,13 +21,17 @@ _ASKED = re.compile(
     r"(?: over (?P<subject>.+?))?(?:\s*\(ingezonden|\.(?:\s|$)|$)",
     re.S,
 )
-_ANSWERED = re.compile(r"(?:Antwoord|Mededeling) van (?P<who>.+?)\s*\((?:ontvangen|ingezonden)", re.S)
+_ANSWERED = re.compile(
+    r"(?:Antwoord|Mededeling) van (?P<who>.+?)\s*\((?:ontvangen|ingezonden)", re.S
+)
 _TITLE = re.compile(r"(Antwoord op vragen van .+?)\s*$", re.M)
 _AH_HEADER = [
     re.compile(r"gegeven antwoorden\s+(\d{1,5})\b"),  # printed header, number below it
     re.compile(r"^\s*AH\s+(\d{1,5})\s*$", re.M),  # ministry Word version
 ]
-_SEE_ALSO = re.compile(r"Zie ook Aanhangsel Handelingen,\s*vergaderjaar\s+\d{4}\s*[–-]\s*\d{4},\s*nr\.\s*(\d+)")
+_SEE_ALSO = re.compile(
+    r"Zie ook Aanhangsel Handelingen,\s*vergaderjaar\s+\d{4}\s*[–-]\s*\d{4},\s*nr\.\s*(\d+)"
+)
 
 
 def _iso(m: re.Match[str] | None) -> str | None:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from rag import clean
-from rag.document import Document, DocKind, QABlock
+from rag.document import DocKind, Document, QABlock
 from rag.errors import ParseError
 from rag.meta import extract_meta
 
@@ -90,10 +91,8 @@ def _segments(lines: list[str]) -> tuple[list[str], list[_Segment]]:
     expected = 1
     for line in lines:
         q = qpattern.match(line)
-        if q and style != "vraag":
-            # numbered paragraphs also occur inside answers: only the next number counts
-            if int(q.group("nums")) != expected:
-                q = None
+        if q and style != "vraag" and int(q.group("nums")) != expected:
+            q = None  # numbered paragraphs also occur inside answers: only the next number counts
         if q:
             nums = parse_numbers(q.group("nums"))
             segments.append(_Segment("Q", nums))
@@ -124,31 +123,30 @@ def _cut_trailer(lines: list[str], full_text: str) -> list[str]:
     return lines
 
 
-def _recover_question(prev: _Segment | None) -> list[str]:
+def _recover_question(prev: _Segment | None, wrapped: bool, width: int) -> list[str]:
     """Take a question whose marker was lost from the tail of the previous answer.
 
     Page-break damage in conversions can drop a ``Vraag N`` line, leaving the question text at
     the end of the previous answer; it is recognised as a final paragraph ending in "?".
     """
-    if prev is None or prev.kind != "A" or "" not in prev.lines:
+    if prev is None or prev.kind != "A":
         return []
-    cut = len(prev.lines) - 1 - prev.lines[::-1].index("")
-    tail = [x for x in prev.lines[cut:] if x]
-    while cut > 0 and not tail:
-        cut = len(prev.lines[:cut]) - 1 - prev.lines[:cut][::-1].index("") if "" in prev.lines[:cut] else 0
-        tail = [x for x in prev.lines[cut:] if x]
-    if not tail or not tail[-1].endswith("?") or cut == 0:
+    groups = clean.split_paragraphs(prev.lines, wrapped, width)
+    if len(groups) < 2 or not groups[-1][-1].endswith("?"):
         return []
-    del prev.lines[cut:]
-    return tail
+    prev.lines = [line for group in groups[:-1] for line in (*group, "")]
+    return groups[-1]
 
 
-def _pair(segments: list[_Segment], text_of) -> tuple[list[QABlock], list[str]]:
+def _pair(segments: list[_Segment], wrapped: bool, width: int) -> tuple[list[QABlock], list[str]]:
     """Pair answers with the questions they answer; unanswered questions get an empty answer."""
     blocks: list[QABlock] = []
     anomalies: list[str] = []
     pending: list[_Segment] = []
     seen: list[_Segment] = []
+
+    def text_of(seg: _Segment) -> str:
+        return clean.join_paragraphs(seg.lines, wrapped, width)
 
     def flush(qs: list[_Segment]) -> None:
         for q in qs:
@@ -181,11 +179,13 @@ def _pair(segments: list[_Segment], text_of) -> tuple[list[QABlock], list[str]]:
         else:
             flush(pending)
             pending = []
-            recovered = _recover_question(segments[i - 1] if i else None)
+            recovered = _recover_question(segments[i - 1] if i else None, wrapped, width)
             if recovered:
                 anomalies.append(f"vraag {_label(nums)} has no marker; question taken from text")
                 if blocks and blocks[-1].vraag == segments[i - 1].nums:
-                    blocks[-1] = QABlock(blocks[-1].vraag, blocks[-1].question, text_of(segments[i - 1]))
+                    blocks[-1] = QABlock(
+                        blocks[-1].vraag, blocks[-1].question, text_of(segments[i - 1])
+                    )
             else:
                 anomalies.append(f"antwoord {_label(nums)} without a question")
             question = text_of(_Segment("Q", nums, recovered))
@@ -207,7 +207,7 @@ def _check(blocks: list[QABlock], kind: DocKind) -> list[str]:
     unique = sorted(counts)
     if unique and unique[0] != 1:
         anomalies.append(f"numbering starts at {unique[0]}")
-    anomalies += [f"gap in numbering: {a} -> {b}" for a, b in zip(unique, unique[1:]) if b - a > 1]
+    anomalies += [f"gap in numbering: {a} -> {b}" for a, b in pairwise(unique) if b - a > 1]
     for b in blocks:
         if not b.question:
             anomalies.append(f"empty question for vraag {_label(b.vraag)}")
@@ -248,9 +248,6 @@ def _parse(text: str, doc_id: str, source: str) -> Document:
     if segments:
         segments[-1].lines = _cut_trailer(segments[-1].lines, text)
 
-    def text_of(seg: _Segment) -> str:
-        return clean.join_paragraphs(seg.lines, wrapped, width)
-
     has_answers = any(s.kind == "A" for s in segments)
     if has_answers:
         kind = DocKind.ANSWERS
@@ -261,7 +258,7 @@ def _parse(text: str, doc_id: str, source: str) -> Document:
     else:
         kind = DocKind.UNKNOWN
 
-    blocks, anomalies = _pair(segments, text_of)
+    blocks, anomalies = _pair(segments, wrapped, width)
     if has_answers and not any(s.kind == "Q" for s in segments):
         anomalies.append("answers without questions")
     anomalies += _check(blocks, kind)
