@@ -9,8 +9,9 @@ SAMPLE := corpus/sample
 
 .PHONY: run test install index clean
 
-run: install index
-	$(BIN)/rag ask "Wat heeft de minister gezegd over een AI-adviesraad?" --index $(INDEX) -k 3
+# The chat builds the sample index itself on first start (once, with progress) when none exists.
+run: install
+	$(BIN)/python app.py
 
 test: install
 	$(BIN)/python -m pytest -m "slow or not slow"

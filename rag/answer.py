@@ -10,12 +10,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from rag.config import Settings
+import numpy as np
+
+from rag.config import CALIBRATED_MIN_SCORE, Settings
 from rag.embed import Embedder, load_embedder
 from rag.errors import QueryError
 from rag.filters import Filter
 from rag.index import Index, load_index
-from rag.retrieve import Hit, dense_search, to_hits
+from rag.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, load_lexical
+from rag.retrieve import (
+    DEFAULT_FUSION,
+    FusionSettings,
+    Hit,
+    Retriever,
+    combine,
+    confidence,
+    dense_scores,
+    to_hits,
+    top_rows,
+)
 
 MAX_QUESTION_CHARS = 2000  # a Kamervraag is rarely longer; beyond this it is a paste accident
 MAX_K = 50
@@ -25,8 +38,9 @@ MAX_K = 50
 class Answer:
     """The question as searched and its hits, best first.
 
-    ``abstained`` is true when even the best hit scores below the index's relevance
-    threshold: the honest reply is then "no earlier answer found", not weak passages.
+    ``abstained`` is true when even the best passage is too far from the question (its
+    dense cosine is below the calibrated threshold, see `rag.config.CALIBRATED_MIN_SCORE`):
+    the honest reply is then "no earlier answer found", not weak passages.
     """
 
     question: str
@@ -54,30 +68,62 @@ def clean_question(text: str) -> str:
 
 
 class Searcher:
-    """An index with its embedder, loaded once and asked many times."""
+    """An index with its embedder and BM25 index, loaded once and asked many times.
 
-    def __init__(self, index: Index, embedder: Embedder, min_score: float | None = None) -> None:
+    ``retriever`` is the default ranking (hybrid); ``min_score`` the abstention threshold on
+    the best dense cosine (None: never abstain).
+    """
+
+    def __init__(self, index: Index, embedder: Embedder, min_score: float | None = None,
+                 lexical: LexicalIndex | None = None,
+                 retriever: Retriever = Retriever.HYBRID,
+                 fusion: FusionSettings = DEFAULT_FUSION) -> None:
         self.index = index
         self.embedder = embedder
         self.min_score = min_score
+        self.lexical = lexical if lexical is not None else lexical_for(index)
+        self.retriever = retriever
+        self.fusion = fusion
+        self._vectors: np.ndarray | None = None
 
-    def ask(self, question: str, k: int = 5, where: Filter | None = None) -> Answer:
-        """The ``k`` best passages for a question, among documents passing ``where``."""
+    def ask(self, question: str, k: int = 5, where: Filter | None = None,
+            retriever: Retriever | str | None = None) -> Answer:
+        """The ``k`` best passages for a question, among documents passing ``where``.
+
+        ``retriever`` overrides the searcher's default (``bm25``, ``dense`` or ``hybrid``).
+        """
         question = clean_question(question)
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
-        vectors = self.embedder.embed_queries([question])
+        try:
+            chosen = Retriever(retriever) if retriever is not None else self.retriever
+        except ValueError:
+            raise QueryError(f"unknown retriever {retriever!r}: use one of "
+                             f"{', '.join(r.value for r in Retriever)}") from None
+        dense = dense_scores(self._all_vectors(), self.embedder.embed_queries([question])[0])
+        lexical = self.lexical.scores(question) if chosen is not Retriever.DENSE else None
+        keep = None
         if where is not None and where.active:
-            # Filtering after search: rank everything, then keep the first k that pass.
-            ranked = [(row, score) for row, score in dense_search(
-                self.index, vectors, len(self.index.chunks))[0]
-                if where.matches(self.index.documents[self.index.chunks[row].doc_id])][:k]
-        else:
-            ranked = dense_search(self.index, vectors, k)[0]
+            keep = np.array([where.matches(self.index.documents[c.doc_id])
+                             for c in self.index.chunks], dtype=bool)
+        ranked = top_rows(combine(chosen, dense, lexical, self.fusion), k, keep)
         hits = tuple(to_hits(self.index, ranked))
-        abstained = bool(self.min_score is not None and (not hits or
-                                                         hits[0].score < self.min_score))
+        abstained = bool(self.min_score is not None and (
+            not hits or confidence(dense, keep) < self.min_score))
         return Answer(question, hits, abstained)
+
+    def _all_vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            self._vectors = self.index.vectors() if self.index.chunks else np.zeros((0, 1))
+        return self._vectors
+
+
+def lexical_for(index: Index) -> LexicalIndex:
+    """The BM25 index stored with ``index``; rebuilt in memory for an index without one."""
+    folder = index.generation / LEXICAL_DIR if index.generation else None
+    if folder is not None and folder.is_dir():
+        return load_lexical(folder)
+    return build_lexical([c.passage(index.manifest.chunking) for c in index.chunks])
 
 
 def open_searcher(settings: Settings, notify: Callable[[str], None] | None = None) -> Searcher:
@@ -85,7 +131,9 @@ def open_searcher(settings: Settings, notify: Callable[[str], None] | None = Non
     embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
     # The embedder is lazy: a missing or mismatched index fails here before any model load.
     index = load_index(settings.index_dir, expected_model_id=embedder.model_id)
-    return Searcher(index, embedder)
+    min_score = (settings.min_score if settings.min_score is not None
+                 else CALIBRATED_MIN_SCORE.get(settings.model))
+    return Searcher(index, embedder, min_score=min_score)
 
 
 def answer_to_json(answer: Answer) -> dict[str, Any]:

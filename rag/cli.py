@@ -15,6 +15,8 @@ from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import RagError
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+# The values of rag.retrieve.Retriever, spelled out so that `rag --help` imports no numpy.
+RETRIEVERS = ("bm25", "dense", "hybrid")
 
 
 class _Group(click.Group):
@@ -42,7 +44,7 @@ model_option = click.option(
 corpus_option = click.option(
     "--corpus", "corpus_dir", required=True,
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Folder with .txt, .md and .pdf documents (searched recursively).")
+    help="Folder with .txt, .md, .pdf, .docx, .html and .xml documents (searched recursively).")
 
 
 @click.group(cls=_Group, context_settings=_CONTEXT)
@@ -97,15 +99,42 @@ def build(corpus_dir: Path, index_dir: Path, model: str) -> None:
 @click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 50),
               help="Number of passages.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool) -> None:
-    """Quote the earlier answers most relevant to QUESTION, with citations."""
-    from rag.answer import answer_to_json, open_searcher
+@click.option("--year", "vergaderjaar", metavar="YYYY-YYYY",
+              help="Only this vergaderjaar, e.g. 2023-2024.")
+@click.option("--ministry", metavar="TEXT",
+              help="Only answers from (or addressed to) a ministry: name part or BZK, SZW ...")
+@click.option("--party", metavar="TEXT",
+              help="Only questions asked by members of a party, e.g. VVD, GL-PvdA, NSC.")
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Only answers received on or after this date.")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Only answers received on or before this date.")
+def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
+        vergaderjaar: str | None, ministry: str | None, party: str | None,
+        date_from: Any, date_to: Any) -> None:
+    """Quote the earlier answers most relevant to QUESTION, with citations.
 
+    \b
+    Filters (combine freely):
+      rag ask "stikstof" --year 2023-2024 --ministry LNV
+      rag ask "AI op de werkvloer" --party VVD --from 2024-01-01 --to 2024-12-31
+    """
+    from rag.answer import answer_to_json, open_searcher
+    from rag.filters import Filter
+
+    try:
+        where = Filter(vergaderjaar=vergaderjaar, ministry=ministry, party=party,
+                       date_from=date_from.date().isoformat() if date_from else None,
+                       date_to=date_to.date().isoformat() if date_to else None)
+    except RagError as exc:
+        raise click.UsageError(str(exc)) from None
     searcher = open_searcher(Settings(index_dir=index_dir, model=model), notify=_notify)
-    answer = searcher.ask(question, k=k)
+    answer = searcher.ask(question, k=k, where=where)
     if as_json:
         click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False))
         return
+    if not answer.hits and where.active:
+        click.echo("Geen passages gevonden die aan de filters voldoen.")
     for hit in answer.hits:
         click.echo(f"{hit.rank}. {hit.citation}  (score {hit.score:.3f})")
         click.echo(f"   bron: {hit.doc.source}")
@@ -137,3 +166,99 @@ def parse_report(corpus_dir: Path) -> None:
     share = clean / len(answers) if answers else 0.0
     click.echo(f"{clean}/{len(answers)} answer documents ({share:.1%}) parse into consecutive, "
                f"non-empty blocks; {corpus.files_read} files read.")
+
+
+@main.command("eval")
+@click.option("--gold", "gold_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Gold questions (JSON Lines); repeatable.")
+@click.option("--self-retrieval", "self_retrieval", is_flag=True,
+              help="Also query every parsed question against its own answer.")
+@click.option("--beir", "beir_dirs", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A BEIR folder (corpus.jsonl, queries.jsonl, qrels/test.tsv); repeatable.")
+@click.option("--pairs", "pairs_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Question/answer pairs (dev.jsonl) to convert and score.")
+@click.option("--write-beir", "write_beir_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="With --pairs: also write the converted BEIR dataset here.")
+@click.option("--limit", type=click.IntRange(1), help="With --pairs: the first N pairs only.")
+@index_option
+@click.option("--corpus", "corpus_dir", type=click.Path(exists=True, file_okay=False,
+              path_type=Path), help="Build a temporary index over this corpus instead of --index.")
+@model_option
+@click.option("--retriever", "retrievers", multiple=True, type=click.Choice(RETRIEVERS),
+              help="Retrievers to compare (repeatable; default all three).")
+@click.option("--threshold", type=float,
+              help="Abstention threshold (default: the model's calibrated one).")
+@click.option("--calibrate", is_flag=True,
+              help="Choose the abstention threshold on the gold set instead.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("eval/results"), show_default=True,
+              help="Folder for report.md and recall.png.")
+@click.option("--no-plot", is_flag=True, help="Skip the PNG plot.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[Path, ...],
+          pairs_file: Path | None, write_beir_dir: Path | None, limit: int | None,
+          index_dir: Path, corpus_dir: Path | None, model: str, retrievers: tuple[str, ...],
+          threshold: float | None, calibrate: bool, out_dir: Path, no_plot: bool,
+          as_json: bool) -> None:
+    """Measure retrieval: Recall@1/5/10, MRR@10, nDCG@10 and abstention, per retriever.
+
+    \b
+    Examples:
+      rag eval --gold eval/gold_sample.jsonl --corpus corpus/sample
+      rag eval --gold eval/gold.jsonl --self-retrieval --index index-shared
+      rag eval --pairs ../shared/qa_pairs/dev.jsonl --limit 200 --retriever hybrid
+    """
+    import tempfile
+
+    from rag import report
+    from rag.answer import lexical_for
+    from rag.beir import load_beir, pairs_to_beir, write_beir
+    from rag.build import build_index
+    from rag.config import CALIBRATED_MIN_SCORE
+    from rag.embed import load_embedder
+    from rag.evaluate import beir_reports, index_reports, load_gold
+    from rag.index import load_index
+    from rag.retrieve import Retriever
+
+    if not (gold_files or self_retrieval or beir_dirs or pairs_file):
+        raise click.UsageError("give at least one of --gold, --self-retrieval, --beir, --pairs")
+    if write_beir_dir and not pairs_file:
+        raise click.UsageError("--write-beir needs --pairs")
+    chosen = [Retriever(r) for r in (retrievers or RETRIEVERS)]
+    embedder = load_embedder(model, notify=_notify)
+    if threshold is None and not calibrate:
+        threshold = CALIBRATED_MIN_SCORE.get(model)
+    reports = []
+    if gold_files or self_retrieval:
+        with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
+            if corpus_dir is not None:
+                index_dir = Path(tmp) / "index"
+                _notify(f"Building a temporary index over {corpus_dir} …")
+                build_index(corpus_dir, Settings(index_dir=index_dir, model=model), embedder)
+            index = load_index(index_dir, expected_model_id=embedder.model_id)
+            gold_sets = [(path.stem, load_gold(path)) for path in gold_files]
+            reports += index_reports(index, embedder, lexical_for(index), gold_sets,
+                                     self_retrieval, chosen, threshold)
+    datasets = [(path.name, load_beir(path)) for path in beir_dirs]
+    if pairs_file is not None:
+        dataset = pairs_to_beir(pairs_file, limit)
+        if write_beir_dir is not None:
+            write_beir(dataset, write_beir_dir)
+        datasets.append((pairs_file.stem + (f"[:{limit}]" if limit else ""), dataset))
+    for name, dataset in datasets:
+        with click.progressbar(length=len(dataset.corpus), label=f"Embedding {name}",
+                               file=sys.stderr) as bar:
+            reports += beir_reports(name, dataset, embedder, chosen, progress=bar.update)
+    table = report.markdown_table(reports)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.md").write_text(table, encoding="utf-8")
+    if not no_plot:
+        report.plot_recall(reports, out_dir / "recall.png")
+    if as_json:
+        click.echo(json.dumps(report.to_json(reports), ensure_ascii=False))
+    else:
+        click.echo(table)
+        click.echo(f"Written: {out_dir / 'report.md'}"
+                   + ("" if no_plot else f", {out_dir / 'recall.png'}"))

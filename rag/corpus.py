@@ -1,8 +1,22 @@
 """Walk a corpus folder, read and parse every supported file, and say what was skipped and why.
 
-Folder rules (predictable, documented in the README): files are visited recursively in sorted
-path order; hidden files and folders (name starting with ".") are ignored; symlinked files are
-read, symlinked folders are not followed (no loops, no escaping the corpus).
+Folder rules (predictable, documented in the README):
+
+- files are visited recursively in sorted path order, a folder's own files before its
+  subfolders, at any depth;
+- hidden files and folders (name starting with ".") are not read; each is reported as skipped
+  (a hidden folder once, not its contents);
+- a symlinked file is read (its target's content under the link's name); a symlinked folder is
+  not followed (no loops, no escaping the corpus) and is reported; a broken or looping link is
+  reported as unreadable;
+- files of other types are reported as unsupported;
+- a file over :data:`rag.read.MAX_FILE_BYTES` (25 MiB) is reported as too large, unread;
+- the file stem is the document id; when two answer documents share one (the same answer as
+  PDF and XML, or a copy), the XML is kept over PDF over HTML over Word over Markdown over text,
+  and among equals the first in path order; the others are reported as duplicates.
+
+Every supported file becomes a document or a :class:`Skipped` entry with its reason; one bad
+file never stops the walk.
 """
 
 from __future__ import annotations
@@ -14,8 +28,7 @@ from pathlib import Path
 
 from rag.document import DocKind, Document
 from rag.errors import ParseError, RagError
-from rag.parse import parse_document
-from rag.read import SUPPORTED_SUFFIXES, read_text
+from rag.read import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, load_document
 
 _NOT_INDEXED = {
     DocKind.QUESTIONS: "questions only, no answers yet",
@@ -46,39 +59,88 @@ class CorpusLoad:
         return tuple(d for d in self.documents if d.kind is DocKind.ANSWERS)
 
 
-def corpus_files(folder: Path) -> Iterator[Path]:
-    """Supported files under ``folder`` by the rules in the module docstring."""
+# which copy of a duplicated document id is kept: structured first, then the official layout
+_PREFERENCE = {".xml": 0, ".pdf": 1, ".html": 2, ".htm": 2, ".docx": 3, ".md": 4, ".txt": 5}
+
+
+def walk_corpus(folder: Path) -> Iterator[tuple[Path, str | None]]:
+    """Every entry under ``folder`` with ``None`` (to be read) or the reason it is not read."""
     if not folder.is_dir():
         raise RagError(f"corpus folder {folder} does not exist or is not a folder")
     for root, dirs, files in os.walk(folder, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        base = Path(root)
+        keep = []
+        for name in sorted(dirs):
+            if name.startswith("."):
+                yield base / name, "hidden folder, not read"
+            elif (base / name).is_symlink():
+                yield base / name, "symlinked folder, not followed"
+            else:
+                keep.append(name)
+        dirs[:] = keep
         for name in sorted(files):
-            path = Path(root) / name
-            if not name.startswith(".") and path.suffix.lower() in SUPPORTED_SUFFIXES:
-                yield path
+            path = base / name
+            suffix = path.suffix.lower()
+            if name.startswith("."):
+                yield path, "hidden file, not read"
+            elif suffix not in SUPPORTED_SUFFIXES:
+                hint = "; save it as .docx or PDF" if suffix in (".doc", ".odt", ".rtf") else ""
+                yield path, (f"unsupported file type {suffix or '(none)'} (supported: "
+                             f"{', '.join(SUPPORTED_SUFFIXES)}){hint}")
+            else:
+                yield path, None
 
 
-def load_corpus(folder: Path) -> CorpusLoad:
+def corpus_files(folder: Path) -> Iterator[Path]:
+    """Supported files under ``folder`` by the rules in the module docstring."""
+    return (path for path, reason in walk_corpus(folder) if reason is None)
+
+
+def load_corpus(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
     """Read and parse every file; a bad file is skipped with its reason, never fatal."""
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    seen: dict[str, str] = {}
     files_read = 0
-    for path in corpus_files(folder):
+    for path, reason in walk_corpus(folder):
         source = path.relative_to(folder).as_posix()
+        if reason is not None:
+            skipped.append(Skipped(source, reason))
+            continue
         files_read += 1
         try:
-            doc = parse_document(read_text(path), doc_id=path.stem, source=source)
+            doc = load_document(path, doc_id=path.stem, source=source, max_bytes=max_bytes)
         except ParseError as exc:
-            skipped.append(Skipped(source, str(exc)))
+            skipped.append(Skipped(source, _reason(exc, path)))
             continue
-        documents.append(doc)
         if doc.kind is not DocKind.ANSWERS:
             skipped.append(Skipped(source, _NOT_INDEXED[doc.kind]))
-        elif doc.doc_id in seen:
-            skipped.append(Skipped(source, f"duplicate document id {doc.doc_id} "
-                                           f"(already read from {seen[doc.doc_id]})"))
-            documents.pop()
-        else:
-            seen[doc.doc_id] = source
-    return CorpusLoad(files_read, tuple(documents), tuple(skipped))
+        documents.append(doc)
+    kept, duplicates = _dedupe(documents)
+    return CorpusLoad(files_read, tuple(kept), (*skipped, *duplicates))
+
+
+def _reason(exc: ParseError, path: Path) -> str:
+    """The error message without the file name the skip list already shows."""
+    message = str(exc)
+    return message.removeprefix(f"{path.name}: ") or message
+
+
+def _dedupe(documents: list[Document]) -> tuple[list[Document], list[Skipped]]:
+    """Keep one answer document per id (see the module docstring); report the others."""
+    best: dict[str, Document] = {}
+    for doc in documents:
+        if doc.kind is not DocKind.ANSWERS:
+            continue
+        current = best.get(doc.doc_id)
+        if current is None or _rank(doc) < _rank(current):
+            best[doc.doc_id] = doc
+    kept = [d for d in documents if d.kind is not DocKind.ANSWERS or best[d.doc_id] is d]
+    duplicates = [
+        Skipped(d.source, f"duplicate document id {d.doc_id} (kept {best[d.doc_id].source})")
+        for d in documents if d.kind is DocKind.ANSWERS and best[d.doc_id] is not d
+    ]
+    return kept, duplicates
+
+
+def _rank(doc: Document) -> int:
+    return _PREFERENCE.get(Path(doc.source).suffix.lower(), 9)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
 
 
-class DocKind(str, Enum):
+class DocKind(StrEnum):
     """What a parsed file turned out to be; only ANSWERS documents are indexed."""
 
     ANSWERS = "antwoord"  # an Aanhangsel document with answers
@@ -23,7 +23,7 @@ class DocumentMeta:
     as the official citation does.
     """
 
-    title: str | None = None
+    title: str | None = None  # "Antwoord op vragen van het lid X over <subject>"
     vergaderjaar: str | None = None
     ah_nr: int | None = None
     zaak_nr: str | None = None
@@ -32,6 +32,19 @@ class DocumentMeta:
     answered_by: str | None = None  # e.g. "Minister Van Hijum (Sociale Zaken en Werkgelegenheid)"
     date_submitted: str | None = None
     date_received: str | None = None
+    subject: str | None = None  # the "over ..." part: "de huiverigheid van werkgevers om ..."
+    # structured forms of the people above, for filters (see rag.meta for how they are read)
+    askers: tuple[str, ...] = ()  # surnames as written: ("Aartsen", "Rajkowski")
+    parties: tuple[str, ...] = ()  # as written: ("VVD",), ("GroenLinks-PvdA", "D66")
+    answerers: tuple[str, ...] = ()  # e.g. ("Minister Van Hijum", "Minister Beljaarts")
+    ministries: tuple[str, ...] = ()  # answering, co-answering ("mede namens"), then asked
+
+    def __post_init__(self) -> None:
+        # JSON gives lists back; tuples keep the record hashable and comparable after a reload
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, list):
+                object.__setattr__(self, f.name, tuple(value))
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,10 @@ class SentenceTransformerEmbedder:
     @property
     def dim(self) -> int:
         """Vector dimension, read from the loaded model."""
-        return int(self._loaded().get_sentence_embedding_dimension())
+        model = self._loaded()
+        getter = getattr(model, "get_embedding_dimension", None) or (
+            model.get_sentence_embedding_dimension)  # the older name, sentence-transformers < 5
+        return int(getter())
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions with the model's query prompt."""
@@ -121,7 +124,9 @@ class SentenceTransformerEmbedder:
                 path = str(ensure_default_model(self._cache_dir, progress=self._notify))
             try:
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as hf_logging
 
+                hf_logging.disable_progress_bar()  # a bar per load is noise in a CLI and app
                 self._model = SentenceTransformer(path, device="cpu")
             except Exception as exc:  # hub errors, missing files, bad configs: all one story
                 raise ModelError(

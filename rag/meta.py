@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from dataclasses import replace
+from datetime import date, timedelta
 
+from rag.clean import fix_glued_words
 from rag.document import DocumentMeta
+from rag.people import answerers_and_ministries, askers_and_parties, ministries_addressed
 
 MONTHS = {
     "januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
     "augustus": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
 }  # fmt: skip
 _DATE = r"(\d{1,2})\s*(" + "|".join(MONTHS) + r")\s*(\d{4})"
+# PDF text layers write "ş" and "ć" as a letter plus a spacing mark; only marks that never
+# stand for an apostrophe are joined (the acute only after the consonants that carry it)
+_SPACING_MARK = re.compile("(?<=[A-Za-z])\u00b8|(?<=[csznCSZN])\u00b4")
+_COMBINING = {"\u00b8": "\u0327", "\u00b4": "\u0301"}
 _SUBMITTED = re.compile(r"ingezonden\s+" + _DATE, re.I)
 _RECEIVED = re.compile(r"ontvangen\s+(?:\(ontvangen\s+)?" + _DATE, re.I)
 _YEAR = re.compile(r"[Vv]ergaderjaar\s+(\d{4})\s*[–-]\s*(\d{4})")
 _ID = re.compile(r"^[a-z]{2}-tk-(\d{4})(\d{4})-(\d+)$")
 _ZAAK = re.compile(r"\b(\d{4})Z\s?(\d{5})\b")
 _ASKED = re.compile(
-    r"(?:^|\s)(?:Mondelinge\s+)?Vragen van (?P<by>.+?) aan (?P<to>.+?)"
+    r"(?:^|\s)(?:Mondelinge\s+vragen|Vragen) van (?P<by>.+?) aan (?P<to>.+?)"
     r"(?: over (?P<subject>.+?))?(?:\s*\(ingezonden|\.(?:\s|$)|$)",
     re.S,
 )
@@ -44,9 +53,14 @@ def _iso(m: re.Match[str] | None) -> str | None:
 
 
 def _flat(text: str) -> str:
-    """One-line form of the intro: markdown markers and line breaks removed."""
+    """One-line form of the intro: markdown markers and line breaks removed, and the
+    extraction artefacts that split names or glue words undone ("Yes¸ilgöz", "vanDijk",
+    "overhet")."""
     text = re.sub(r"\*\*|(?<!\w)_|_(?!\w)|^#{1,6}\s+", "", text, flags=re.M)
-    return re.sub(r"\s+", " ", text)
+    text = re.sub(r"\s+", " ", text)
+    text = unicodedata.normalize("NFC", _SPACING_MARK.sub(lambda m: _COMBINING[m.group(0)], text))
+    text = re.sub(r"\bover(?=(?:het|de)\s)", "over ", fix_glued_words(text))
+    return text
 
 
 def _squash(value: str | None) -> str | None:
@@ -73,6 +87,10 @@ def extract_meta(intro: str, doc_id: str) -> DocumentMeta:
         vergaderjaar = f"{id_match.group(1)}–{id_match.group(2)}"
     else:
         vergaderjaar = None
+    submitted = _iso(_SUBMITTED.search(flat))
+    received = _iso(_RECEIVED.search(flat))
+    if vergaderjaar is None and (received or submitted):
+        vergaderjaar = vergaderjaar_of(received or submitted or "")
 
     ah_nr: int | None = None
     header_text = re.sub(r"\*\*|#", "", intro)
@@ -92,9 +110,14 @@ def extract_meta(intro: str, doc_id: str) -> DocumentMeta:
     answered = _ANSWERED.search(flat)
     title_m = _TITLE.search(re.sub(r"\*\*", "", intro))
     subject = _squash(asked.group("subject")) if asked else None
-    title = _squash(title_m.group(1)) if title_m else subject
+    if title_m:
+        title = _squash(title_m.group(1))
+    elif answered and asked and subject:
+        title = official_title(asked.group("by"), subject)
+    else:
+        title = subject
 
-    return DocumentMeta(
+    return with_people(DocumentMeta(
         title=title,
         vergaderjaar=vergaderjaar,
         ah_nr=ah_nr,
@@ -102,6 +125,45 @@ def extract_meta(intro: str, doc_id: str) -> DocumentMeta:
         asked_by=_squash(asked.group("by")) if asked else None,
         asked_to=_squash(asked.group("to")) if asked else None,
         answered_by=_squash(answered.group("who")) if answered else None,
-        date_submitted=_iso(_SUBMITTED.search(flat)),
-        date_received=_iso(_RECEIVED.search(flat)),
+        date_submitted=submitted,
+        date_received=received,
+        subject=subject,
+    ))
+
+
+def official_title(asked_by: str, subject: str) -> str:
+    """The title an answer is published under: "Antwoord op vragen van het lid X over Y"."""
+    members = re.sub(r"\s*\([^()]*\)", "", asked_by)
+    members = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", members)).strip(" ,")
+    return f"Antwoord op vragen van {members} over {subject}"
+
+
+def with_people(meta: DocumentMeta) -> DocumentMeta:
+    """Fill the structured people fields that are still empty from the free-text ones.
+
+    ``ministries`` lists the answering ministries, then those answering "mede namens", then
+    the ministries the questions were addressed to, without repeats.
+    """
+    askers, parties = askers_and_parties(meta.asked_by)
+    answerers, answering = answerers_and_ministries(meta.answered_by)
+    ministries = tuple(dict.fromkeys((*answering, *ministries_addressed(meta.asked_to))))
+    return replace(
+        meta,
+        askers=meta.askers or askers,
+        parties=meta.parties or parties,
+        answerers=meta.answerers or answerers,
+        ministries=meta.ministries or ministries,
     )
+
+
+def vergaderjaar_of(iso_date: str) -> str | None:
+    """The parliamentary year of a date: it opens on Prinsjesdag, the third Tuesday of
+    September (``2024-09-17`` is in ``2024–2025``, ``2024-09-16`` in ``2023–2024``)."""
+    try:
+        day = date.fromisoformat(iso_date)
+    except ValueError:
+        return None
+    first = date(day.year, 9, 1)
+    opening = first + timedelta(days=(1 - first.weekday()) % 7 + 14)
+    start = day.year if day >= opening else day.year - 1
+    return f"{start}–{start + 1}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 KS = (1, 5, 10)
 
@@ -151,7 +152,7 @@ def calibrate_threshold(confidences: Sequence[float], unanswerable: Sequence[boo
     lower threshold. Returns -inf (never abstain) when no candidate qualifies.
     """
     values = sorted(set(confidences))
-    candidates = [(a + b) / 2 for a, b in zip(values, values[1:], strict=False)]
+    candidates = [(a + b) / 2 for a, b in pairwise(values)]
     best, best_f1 = -math.inf, -1.0
     for threshold in candidates:
         m = abstention_metrics(confidences, unanswerable, threshold)

@@ -17,11 +17,11 @@ blocks with an empty answer; only ANSWERS documents are meant to be indexed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 from rag import clean
-from rag.document import DocKind, Document, QABlock
+from rag.document import DocKind, Document, DocumentMeta, QABlock
 from rag.errors import ParseError
 from rag.meta import extract_meta
 
@@ -40,6 +40,7 @@ _TRAILER = re.compile(
 _DOCX_FOOTNOTE = re.compile(r"^(\d{1,2})\)\s+\S")
 _NOTICE = re.compile(r"(?m)^(?:Mededeling(?: van)?\b)")
 _ASKED = re.compile(r"(?:Mondelinge\s+)?[Vv]ragen van .{3,}?(?:\(ingezonden|\baan\b)", re.S)
+_ZAAK = re.compile(r"\b(\d{4})Z\s?(\d{5})\b")
 
 
 @dataclass
@@ -194,7 +195,7 @@ def _pair(segments: list[_Segment], wrapped: bool, width: int) -> tuple[list[QAB
     return blocks, anomalies
 
 
-def _check(blocks: list[QABlock], kind: DocKind) -> list[str]:
+def check_blocks(blocks: list[QABlock], kind: DocKind) -> list[str]:
     """Describe numbering gaps, duplicates and empty texts for a reviewer."""
     anomalies: list[str] = []
     numbers = [n for b in blocks for n in b.vraag]
@@ -258,10 +259,12 @@ def _parse(text: str, doc_id: str, source: str) -> Document:
     else:
         kind = DocKind.UNKNOWN
 
+    if kind is DocKind.NOTICE and meta.zaak_nr is None:
+        meta = _notice_zaak(lines, meta)
     blocks, anomalies = _pair(segments, wrapped, width)
     if has_answers and not any(s.kind == "Q" for s in segments):
         anomalies.append("answers without questions")
-    anomalies += _check(blocks, kind)
+    anomalies += check_blocks(blocks, kind)
     return Document(
         doc_id=doc_id,
         source=source,
@@ -270,6 +273,16 @@ def _parse(text: str, doc_id: str, source: str) -> Document:
         blocks=tuple(blocks),
         anomalies=tuple(dict.fromkeys(anomalies)),
     )
+
+
+def _notice_zaak(lines: list[str], meta: DocumentMeta) -> DocumentMeta:
+    """A notice names the questions it postpones by their zaak number in its own text."""
+    text = "\n".join(lines)
+    for notice in _NOTICE.finditer(text):
+        zaak = _ZAAK.search(text, notice.start(), notice.start() + 800)
+        if zaak:
+            return replace(meta, zaak_nr=f"{zaak.group(1)}Z{zaak.group(2)}")
+    return meta
 
 
 def is_consecutive(doc: Document) -> bool:

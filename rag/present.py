@@ -11,7 +11,6 @@ exactly the same output. Two rules hold throughout:
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ _ANSWERER = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý«“\"‘(])|\n\s*")
 _WORD = re.compile(r"\w+")
 _WORD_RUN = re.compile(r"\S+")
+_SPECIAL = re.compile(r"[&<>\"'\[\]()!*_`#~|$\\{}]")
 # Function words carry no topic: a sentence sharing only these with the question is no match.
 _STOPWORD_TEXT = """
 aan al alle als bij dan dat de deze die dit door een en er ge had heb heeft hem het hier hij hoe
@@ -149,9 +149,10 @@ def select_quote(answer: str, question: str, max_words: int = DEFAULT_QUOTE_WORD
     """The sentences of ``answer`` that share most words with ``question``, within a budget.
 
     A short answer is quoted whole. Otherwise sentences are taken best first until
-    ``max_words`` is reached and shown in their original order; adjacent sentences form one
-    piece (the exact source text between them included). When no sentence shares a word with
-    the question (a purely semantic match) the answer's opening sentences are quoted.
+    ``max_words`` is reached and shown in their original order; a quote still under half the
+    budget gets the sentences around its pieces. Adjacent sentences form one piece (the
+    exact source text between them included). When no sentence shares a word with the
+    question (a purely semantic match) the answer's opening sentences are quoted.
     """
     if len(answer.split()) <= max_words:
         return Quote((answer.strip(),))
@@ -179,6 +180,18 @@ def select_quote(answer: str, question: str, max_words: int = DEFAULT_QUOTE_WORD
             return Quote((answer[s:end],), cut_start=i > 0, cut_end=True)
         elif keep is None:
             break
+    # A lone matching sentence reads better in context: top up to half the budget with the
+    # sentences after each piece, then (at the end of an answer) those before it.
+    for step in (1, -1):
+        for i in sorted(chosen):
+            j = i + step
+            while budget > max_words // 2 and 0 <= j < len(spans) and j not in chosen:
+                n = len(answer[slice(*spans[j])].split())
+                if n > budget:
+                    break
+                chosen.append(j)
+                budget -= n
+                j += step
     chosen.sort()
     pieces: list[tuple[int, int]] = []
     for i in chosen:
@@ -213,10 +226,10 @@ def esc(text: str) -> str:
     """Text to HTML that renders as exactly that text, in HTML and in Markdown alike.
 
     Besides ``& < > " '`` the characters Markdown or LaTeX would act on are written as
-    character references, so a renderer never turns source text into links, images or math.
+    numeric character references, so no renderer turns source text into tags, links, images
+    or math.
     """
-    escaped = html.escape(text, quote=True)
-    return re.sub(r"[\[\]()!*_`#~|$\\{}]", lambda m: f"&#{ord(m.group())};", escaped)
+    return _SPECIAL.sub(lambda m: f"&#{ord(m.group())};", text)
 
 
 def _paragraphs(text: str) -> str:

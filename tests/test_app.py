@@ -1,0 +1,199 @@
+"""The chat without a browser: replies, polite refusals, filters, login and first start."""
+
+from __future__ import annotations
+
+import html
+import shutil
+from pathlib import Path
+
+import click
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from app import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, main, read_auth
+from rag.answer import Searcher
+from rag.build import build_index
+from rag.config import Settings
+from rag.embed import HashingEmbedder
+from rag.index import load_index
+from rag.present import NO_ANSWER_TITLE
+from rag.startup import ensure_sample_index, open_chat_searcher
+from tests.conftest import SAMPLE_DIR, SAMPLE_FILE
+
+# The hashing embedder's cosine scores are low and lexical; 0.2 separates the questions below.
+HASH_MIN_SCORE = 0.2
+ADVIESRAAD = "Wat heeft de minister gezegd over een AI-adviesraad?"
+ADVIESRAAD_CITATION = "Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 11"
+ADVIESRAAD_QUOTE = ("verkent het kabinet conform de motie Dekker-Abdulaziz en Rajkowski16 op dit "
+                    "moment het inrichten van een AI-adviesraad.")
+NONSENSE = "xylofoon quokka zeppelin"
+# An Aanhangsel document in the sample's layout whose every field tries to inject markup.
+HOSTILE_ID = "ah-tk-20232024-9999"
+HOSTILE_DOC = """\
+Antwoord schriftelijke vragen : Antwoord op vragen van het lid Jansen over <script>alert('titel')</script> phishing bij gemeenten
+Vragen van het lid Jansen (XSS) aan de Staatssecretaris van Binnenlandse Zaken en Koninkrijksrelaties over <b>phishing</b> bij gemeenten (ingezonden 4 maart 2024).
+Antwoord van Staatssecretaris Van Huffelen (Binnenlandse Zaken en Koninkrijksrelaties) <img src=x onerror=alert('meta')> (ontvangen 5 april 2024). Zie ook Aanhangsel Handelingen,
+vergaderjaar 2023–2024, nr. 9999.
+Vraag 1
+Hoe beschermen gemeenten zich tegen phishing-mails met <script>alert('vraag')</script> erin? Zie [klik hier](javascript:alert('link')) en ![logo](http://example.invalid/x.png).
+Antwoord 1
+Gemeenten beschermen zich tegen phishing met de Baseline Informatiebeveiliging Overheid. <script>alert('antwoord')</script> Een mail met <img src=x onerror="alert('img')"> wordt geblokkeerd.
+Zie **vet** en [de handreiking](javascript:alert('md')) en $$x^2$$ en `code` & "aanhalingstekens".
+Vraag 2
+Wat kost de digitale weerbaarheid van gemeenten?
+Antwoord 2
+De kosten voor digitale weerbaarheid van gemeenten bedragen <iframe src="javascript:alert('iframe')"></iframe> 12 miljoen euro per jaar.
+"""  # noqa: E501
+HOSTILE_QUESTION = "Hoe beschermen gemeenten zich tegen phishing?"
+HOSTILE_SHOWN = ("<script>alert('antwoord')</script> Een mail met "
+                 "<img src=x onerror=\"alert('img')\">")
+
+
+def build_test_index(root: Path) -> Path:
+    """A hashing-embedder index over the sample and the hostile document; returns its folder."""
+    corpus = root / "corpus"
+    corpus.mkdir(parents=True)
+    shutil.copy(SAMPLE_FILE, corpus / SAMPLE_FILE.name)
+    (corpus / f"{HOSTILE_ID}.txt").write_text(HOSTILE_DOC, encoding="utf-8")
+    index_dir = root / "index"
+    build_index(corpus, Settings(index_dir=index_dir, model="hash:256"), HashingEmbedder(256))
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_test_index(tmp_path_factory.mktemp("app"))
+
+
+@pytest.fixture
+def chat(index_dir: Path) -> Chat:
+    embedder = HashingEmbedder(256)
+    return Chat(Searcher(load_index(index_dir, embedder.model_id), embedder, HASH_MIN_SCORE))
+
+
+def test_reply_quotes_and_cites_the_earlier_answer(chat: Chat) -> None:
+    reply = chat.reply(ADVIESRAAD, k=3)
+    assert reply.hits[0].chunk.vraag == (11,)
+    text = html.unescape(reply.html)
+    assert (f"{ADVIESRAAD_CITATION} — antwoord van de minister van Sociale Zaken en "
+            "Werkgelegenheid en de minister van Economische Zaken, ontvangen 2 september 2024"
+            ) in text
+    assert ADVIESRAAD_QUOTE in text
+    assert "Bron: <code>ah-tk-20232024-2096.txt</code>" in text
+    assert text.count('class="vb-hit"') == 3
+    assert reply.full_answers[0] == reply.hits[0].chunk.answer
+
+
+def test_number_of_results_follows_the_control(chat: Chat) -> None:
+    assert len(chat.reply(ADVIESRAAD, k=1).hits) == 1
+    assert len(chat.reply(ADVIESRAAD, k=7).hits) == 7
+
+
+def test_unrelated_question_gets_no_weak_passages(chat: Chat) -> None:
+    reply = chat.reply(NONSENSE)
+    assert reply.hits == ()
+    assert NO_ANSWER_TITLE in reply.html
+    assert "vb-hit" not in reply.html
+
+
+@pytest.mark.parametrize(("message", "expected"), [
+    ("", "De vraag is leeg"),
+    ("   \n ", "De vraag is leeg"),
+    ("a" * 5000, "De vraag is te lang (5000 tekens)"),
+    ("\x00\x01\x02PNG\x89\x1a", "De vraag bevat geen leesbare tekst"),
+    ("!!! ??? ...", "De vraag bevat geen leesbare tekst"),
+    (None, "Stel een vraag in tekst"),
+])
+def test_bad_input_gets_a_polite_message(chat: Chat, message: object, expected: str) -> None:
+    reply = chat.reply(message)
+    assert reply.hits == ()
+    assert "Deze vraag kan ik niet zoeken" in reply.html
+    assert expected in html.unescape(reply.html)
+
+
+def test_an_unexpected_failure_is_a_message_not_a_trace(index_dir: Path) -> None:
+    class Broken(HashingEmbedder):
+        def embed_queries(self, texts: object) -> np.ndarray:
+            raise RuntimeError("kapot: /secret/path line 42")
+
+    chat = Chat(Searcher(load_index(index_dir), Broken(256), HASH_MIN_SCORE))
+    reply = chat.reply(ADVIESRAAD)
+    assert "Er ging iets mis" in reply.html
+    assert "Traceback" not in reply.html and "/secret/path" not in reply.html
+
+
+def test_year_and_ministry_filters(chat: Chat) -> None:
+    assert chat.years() == ["2023–2024"]
+    ministries = chat.ministries()
+    assert "Sociale Zaken en Werkgelegenheid" in ministries
+    assert "Binnenlandse Zaken en Koninkrijksrelaties" in ministries
+    bzk = chat.reply("digitale weerbaarheid gemeenten", k=5,
+                     ministry="Binnenlandse Zaken en Koninkrijksrelaties")
+    assert bzk.hits and {h.doc.doc_id for h in bzk.hits} == {HOSTILE_ID}
+    everything = chat.reply(ADVIESRAAD, k=3, year=ALL_YEARS, ministry=ALL_MINISTRIES)
+    assert everything.hits[0].chunk.vraag == (11,)
+    none = chat.reply(ADVIESRAAD, year="2019–2020")
+    assert none.hits == () and NO_ANSWER_TITLE in none.html
+
+
+def test_hostile_document_stays_text(chat: Chat) -> None:
+    reply = chat.reply(HOSTILE_QUESTION, k=2)
+    assert reply.hits[0].doc.doc_id == HOSTILE_ID
+    for tag in ("<script", "<img", "<iframe", "<b>", "<a ", "](", "$$"):
+        assert tag not in reply.html
+    assert HOSTILE_SHOWN in html.unescape(reply.html)
+
+
+def test_user_message_is_echoed_as_text() -> None:
+    assert echo("<img src=x onerror=alert(1)>") == "&#60;img src=x onerror=alert&#40;1&#41;&#62;"
+    assert echo("x" * 2000).endswith("… &#40;2000 tekens&#41;")
+    assert "lege vraag" in echo("  ")
+
+
+def test_detail_gives_the_citation_and_the_whole_text(chat: Chat) -> None:
+    reply = chat.reply(ADVIESRAAD, k=2)
+    cite, full = detail(reply.hits, reply.full_answers, 0)
+    assert cite.startswith(f"{ADVIESRAAD_CITATION} — antwoord van de minister")
+    assert full.startswith(cite) and ADVIESRAAD_QUOTE in full
+    assert detail(reply.hits, reply.full_answers, 9) == ("", "")
+    assert detail((), (), 0) == ("", "")
+
+
+def test_login_from_env_and_file(tmp_path: Path) -> None:
+    auth_file = tmp_path / "logins"
+    auth_file.write_text("# staf\nanna:geheim:met:dubbele\n\nbob:b\n", encoding="utf-8")
+    assert read_auth("chef:pw", auth_file) == [("chef", "pw"), ("anna", "geheim:met:dubbele"),
+                                               ("bob", "b")]
+    assert read_auth(None, None) == []
+    with pytest.raises(click.UsageError):
+        read_auth("zonder-wachtwoord", None)
+
+
+def test_first_start_builds_the_sample_index_once(tmp_path: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "index", model="hash:256")
+    lines: list[str] = []
+    report = ensure_sample_index(settings, HashingEmbedder(256), SAMPLE_DIR, notify=lines.append)
+    assert report is not None and report.documents == 1
+    assert lines[0].startswith("Geen index in") and lines[-1].startswith("Voorbeeldindex klaar")
+    assert any("passages ingebed" in line for line in lines)
+    assert ensure_sample_index(settings, HashingEmbedder(256), SAMPLE_DIR) is None
+    searcher = open_chat_searcher(settings, min_score=HASH_MIN_SCORE, build_sample=True)
+    assert searcher.min_score == HASH_MIN_SCORE
+    assert searcher.ask(ADVIESRAAD, k=1).hits[0].citation == ADVIESRAAD_CITATION
+
+
+def test_a_missing_named_index_is_an_error_with_the_fix(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["--index", str(tmp_path / "nergens"), "--model",
+                                       "hash:256"])
+    assert result.exit_code == 1
+    assert "no index at" in result.output and "rag build" in result.output
+    assert not (tmp_path / "nergens").exists()
+
+
+def test_help_names_the_options() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    for option in ("--index", "--model", "--host", "--port", "--auth-file", "--min-score"):
+        assert option in result.output
+    assert "127.0.0.1" in result.output
