@@ -21,7 +21,7 @@ from typing import Any
 import click
 
 from rag.answer import Searcher
-from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MIN_SCORE, DEFAULT_MODEL, Settings
+from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import QueryError, RagError
 from rag.filters import Filter
 from rag.present import (
@@ -103,7 +103,7 @@ class Chat:
             hits = () if answer.abstained else answer.hits
             fulls = tuple(whole_answer(self.searcher.index.chunks, h.chunk) for h in hits)
             html = render_answer(answer.hits, answer.question, abstained=answer.abstained,
-                                 min_score=self.searcher.min_score, full_answers=fulls or None)
+                                 full_answers=fulls or None)
         except QueryError as exc:
             return Reply(render_notice("Deze vraag kan ik niet zoeken", str(exc)))
         except RagError as exc:
@@ -229,12 +229,12 @@ def _notify(message: str) -> None:
               envvar="RAG_PORT", help="Port (env RAG_PORT).")
 @click.option("--auth-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="File of 'user:password' lines; or set RAG_AUTH=user:password.")
-@click.option("--min-score", type=float, default=DEFAULT_MIN_SCORE, show_default=True,
-              envvar="RAG_MIN_SCORE",
-              help="Below this score the reply is 'Geen eerder antwoord gevonden' "
-                   "(env RAG_MIN_SCORE; -1 never abstains).")
+@click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
+              help="Best dense cosine below which the reply is 'Geen eerder antwoord "
+                   "gevonden' (env RAG_MIN_SCORE; default: the model's calibrated threshold, "
+                   "0.8427 for the default model; -1 never abstains).")
 def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Path | None,
-         min_score: float) -> None:
+         min_score: float | None) -> None:
     """Start the Vraagbaak chat in the browser (http://127.0.0.1:7860 by default)."""
     import os
 
@@ -244,10 +244,10 @@ def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Pa
     log.setLevel(logging.INFO)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
     auth = read_auth(os.environ.get("RAG_AUTH"), auth_file)
-    settings = Settings(index_dir=index_dir or DEFAULT_INDEX_DIR, model=model)
+    settings = Settings(index_dir=index_dir or DEFAULT_INDEX_DIR, model=model,
+                        min_score=min_score)
     try:
-        searcher = open_chat_searcher(settings, min_score=min_score,
-                                      build_sample=index_dir is None, notify=_notify)
+        searcher = open_chat_searcher(settings, build_sample=index_dir is None, notify=_notify)
     except RagError as exc:
         raise click.ClickException(str(exc)) from None
     if host not in ("127.0.0.1", "localhost", "::1") and not auth:

@@ -4,16 +4,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from rag.chunk import Chunk, chunk_document
 from rag.config import Settings
 from rag.corpus import Skipped, load_corpus
 from rag.embed import Embedder
-from rag.errors import RagError
-from rag.index import DocRecord, save_index
+from rag.errors import IndexError_, RagError
+from rag.index import CURRENT, DocRecord, discard_unfinished, load_index, save_index
 from rag.lexical import build_lexical, save_into_generation
+from rag.lock import build_lock
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How the new chunk set differs from the previous index's, by chunk id."""
+
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+    embedded: int  # passages sent to the model (the cost of the build)
+    reused: int  # vectors copied from the previous index
+    note: str = ""  # why nothing could be reused, when that is the case
 
 
 @dataclass(frozen=True)
@@ -24,41 +40,109 @@ class BuildReport:
     documents: int
     chunks: int
     skipped: tuple[Skipped, ...]
+    changes: Changes
     seconds: float
     index_dir: Path
 
 
 def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
-                progress: Callable[[int, int], None] | None = None) -> BuildReport:
+                progress: Callable[[int, int], None] | None = None,
+                full: bool = False) -> BuildReport:
     """Build the index for ``corpus_dir`` into ``settings.index_dir``.
 
-    ``progress(done, total)`` is called as chunks are embedded. The previous index stays in
-    place until the new one is complete (see `rag.index.save_index`).
+    Incremental unless ``full``: a passage whose exact text was already embedded by the same
+    model with the same chunking settings keeps its vector, so only new or edited vragen
+    cost model time. ``progress(done, total)`` is called as passages are embedded. The
+    previous index stays in place until the new one is complete (`rag.index.save_index`),
+    and a second build on the same folder is refused while one runs (`rag.lock`).
     """
     started = time.perf_counter()
-    corpus = load_corpus(corpus_dir)
-    documents = corpus.answer_documents
-    if not documents:
-        reasons = "; ".join(f"{s.source}: {s.reason}" for s in corpus.skipped[:5])
-        raise RagError(f"no answer documents found in {corpus_dir} "
-                       f"({corpus.files_read} files read{'; ' + reasons if reasons else ''})")
-    chunks: list[Chunk] = [c for doc in documents for c in chunk_document(doc, settings.chunking)]
-    passages = [c.passage(settings.chunking) for c in chunks]
+    with build_lock(settings.index_dir):
+        discard_unfinished(settings.index_dir)
+        corpus = load_corpus(corpus_dir)
+        documents = corpus.answer_documents
+        if not documents:
+            reasons = "; ".join(f"{s.source}: {s.reason}" for s in corpus.skipped[:5])
+            raise RagError(f"no answer documents found in {corpus_dir} ({corpus.files_read} "
+                           f"files read{'; ' + reasons if reasons else ''})")
+        chunks = [c for doc in documents for c in chunk_document(doc, settings.chunking)]
+        passages = [c.passage(settings.chunking) for c in chunks]
+        previous, note = _previous(settings, embedder)
+        if full and not note:
+            note = "full rebuild requested"
+        vectors, changes = _embed_changed(chunks, passages, previous, embedder, progress,
+                                          reuse=not note)
+        lexical = build_lexical(passages)  # BM25 over the same passages, stored beside vectors
+        save_index(
+            settings.index_dir, model_id=embedder.model_id, vectors=vectors, chunks=chunks,
+            documents=[DocRecord(d.doc_id, d.source, d.meta) for d in documents],
+            chunking=settings.chunking,
+            extra=lambda generation: save_into_generation(lexical, generation),
+        )
+    return BuildReport(corpus.files_read, len(documents), len(chunks), corpus.skipped,
+                       replace(changes, note=note), time.perf_counter() - started,
+                       settings.index_dir)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    passage: str
+    vector: np.ndarray
+
+
+def _previous(settings: Settings, embedder: Embedder) -> tuple[dict[str, _Stored], str]:
+    """The previous index's passages and vectors by chunk id, and why its vectors cannot be
+    reused ("" when they can)."""
+    try:
+        index = load_index(settings.index_dir)
+    except IndexError_ as exc:
+        missing = not (settings.index_dir / CURRENT).exists()
+        return {}, "no previous index" if missing else f"previous index unusable ({exc})"
+    manifest = index.manifest
+    vectors = index.vectors()
+    stored = {c.chunk_id: _Stored(c.passage(manifest.chunking), vectors[row])
+              for row, c in enumerate(index.chunks)}
+    if manifest.model_id != embedder.model_id:
+        return stored, f"model changed ({manifest.model_id} -> {embedder.model_id})"
+    if manifest.chunking != settings.chunking:
+        return stored, "chunking settings changed"
+    return stored, ""
+
+
+def _embed_changed(chunks: list[Chunk], passages: list[str], previous: dict[str, _Stored],
+                   embedder: Embedder, progress: Callable[[int, int], None] | None,
+                   reuse: bool) -> tuple[np.ndarray, Changes]:
+    """Vectors for every chunk: reused where the passage text is unchanged (and ``reuse``),
+    else embedded.
+
+    Reuse goes by passage text, not only by id, so a renamed file or a moved vraag costs
+    nothing either.
+    """
+    by_text = {stored.passage: stored.vector for stored in previous.values()} if reuse else {}
+    todo = [i for i, p in enumerate(passages) if p not in by_text]
     done = 0
 
     def advance(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress(done, len(passages))
+            progress(done, len(todo))
 
-    vectors = embedder.embed_documents(passages, progress=advance)
-    lexical = build_lexical(passages)  # BM25 over the same passages, stored beside the vectors
-    save_index(
-        settings.index_dir, model_id=embedder.model_id, vectors=vectors, chunks=chunks,
-        documents=[DocRecord(d.doc_id, d.source, d.meta) for d in documents],
-        chunking=settings.chunking,
-        extra=lambda generation: save_into_generation(lexical, generation),
-    )
-    return BuildReport(corpus.files_read, len(documents), len(chunks), corpus.skipped,
-                       time.perf_counter() - started, settings.index_dir)
+    fresh = embedder.embed_documents([passages[i] for i in todo], progress=advance) if todo \
+        else np.zeros((0, 0), dtype=np.float32)
+    dim = fresh.shape[1] if len(todo) else len(next(iter(by_text.values())))
+    vectors = np.zeros((len(chunks), dim), dtype=np.float32)
+    for row, i in enumerate(todo):
+        vectors[i] = fresh[row]
+    todo_set = set(todo)
+    for i, passage in enumerate(passages):
+        if i not in todo_set:
+            vectors[i] = by_text[passage]
+    ids = {c.chunk_id for c in chunks}
+    old = [c.chunk_id in previous for c in chunks]
+    changed = sum(1 for c, p in zip(chunks, passages, strict=True)
+                  if c.chunk_id in previous and previous[c.chunk_id].passage != p)
+    return vectors, Changes(
+        added=old.count(False), changed=changed, removed=len(set(previous) - ids),
+        unchanged=old.count(True) - changed, embedded=len(todo),
+        reused=len(chunks) - len(todo))

@@ -64,8 +64,10 @@ def main() -> None:
 @corpus_option
 @index_option
 @model_option
-def build(corpus_dir: Path, index_dir: Path, model: str) -> None:
-    """Build (or rebuild) the index over a corpus folder."""
+@click.option("--full", is_flag=True,
+              help="Re-embed everything instead of reusing unchanged passages' vectors.")
+def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
+    """Build or update the index over a corpus folder (incremental unless --full)."""
     from rag.build import build_index
     from rag.embed import load_embedder
 
@@ -81,13 +83,17 @@ def build(corpus_dir: Path, index_dir: Path, model: str) -> None:
         bar.update(done - bar.pos)
 
     try:
-        report = build_index(corpus_dir, settings, embedder, progress=progress)
+        report = build_index(corpus_dir, settings, embedder, progress=progress, full=full)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
     click.echo(f"Read {report.files_read} files: {report.documents} answer documents, "
                f"{report.chunks} chunks, {len(report.skipped)} skipped, "
                f"in {report.seconds:.1f} s. Index: {report.index_dir}")
+    c = report.changes
+    click.echo(f"Chunks: {c.added} added, {c.changed} changed, {c.removed} removed, "
+               f"{c.unchanged} unchanged; {c.embedded} embedded, {c.reused} vectors reused"
+               + (f" ({c.note})" if c.note else "") + ".")
     for skipped in report.skipped:
         click.echo(f"  skipped {skipped.source}: {skipped.reason}")
 

@@ -43,7 +43,9 @@ def max_normalise(scores: np.ndarray) -> np.ndarray:
 
 def minmax_normalise(scores: np.ndarray) -> np.ndarray:
     """Scores mapped linearly onto [0, 1] (a constant array maps to zeros)."""
-    low, high = float(scores.min(initial=0.0)), float(scores.max(initial=0.0))
+    if len(scores) == 0:
+        return np.zeros(0, dtype=np.float64)
+    low, high = float(scores.min()), float(scores.max())
     if high <= low:
         return np.zeros_like(scores, dtype=np.float64)
     return (scores - low) / (high - low)

@@ -110,6 +110,7 @@ def save_index(path: Path, *, model_id: str, vectors: np.ndarray, chunks: list[C
         raise IndexError_(f"{len(vectors)} vectors for {len(chunks)} chunks")
     path.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".gen-", dir=path))
+    tmp.chmod(0o755)  # mkdtemp's 0700 would hide the index from an app run as another user
     try:
         flat = faiss.IndexFlatIP(int(vectors.shape[1]) if len(vectors) else 1)
         if len(vectors):
@@ -178,6 +179,14 @@ def read_manifest(path: Path) -> Manifest:
 def _chunk_from_json(row: dict) -> Chunk:
     row["vraag"] = tuple(row["vraag"])
     return Chunk(**row)
+
+
+def discard_unfinished(path: Path) -> None:
+    """Remove what an interrupted build left (``.gen-*`` folders); call with the build lock."""
+    for leftover in path.glob(".gen-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for link in path.glob(f".{CURRENT}-*"):
+        link.unlink(missing_ok=True)
 
 
 def current_generation(path: Path) -> Path:

@@ -213,13 +213,17 @@ def whole_answer(chunks: Sequence[Chunk], chunk: Chunk) -> str:
     return "\n\n".join(c.answer for c in parts)
 
 
-def relevance(score: float, min_score: float | None) -> str:
-    """``hoog``, ``redelijk`` or ``laag`` relative to the abstention threshold."""
-    if min_score is None:
-        return "onbekend"
-    if score >= min_score + 0.05:
+def relevance(score: float, best: float) -> str:
+    """``hoog``, ``redelijk`` or ``laag``: a hit's ranking score relative to the best hit's.
+
+    Hybrid scores are fused per question (the best is about 1), so they rank passages
+    within one answer but mean nothing across questions; whether anything is relevant at
+    all is the abstention check, made before any passage is shown.
+    """
+    ratio = score / best if best > 0 else 0.0
+    if ratio >= 0.8:
         return "hoog"
-    return "redelijk" if score >= min_score + 0.02 else "laag"
+    return "redelijk" if ratio >= 0.5 else "laag"
 
 
 def esc(text: str) -> str:
@@ -237,7 +241,7 @@ def _paragraphs(text: str) -> str:
 
 
 def render_hit(hit: Hit, question: str, *, full_answer: str | None = None,
-               min_score: float | None = None, max_words: int = DEFAULT_QUOTE_WORDS) -> str:
+               best: float | None = None, max_words: int = DEFAULT_QUOTE_WORDS) -> str:
     """One passage as HTML: citation, quote, the question it answered, source and relevance."""
     quote = select_quote(hit.chunk.answer, question, max_words)
     label = vraag_label(hit.chunk.vraag).capitalize()
@@ -254,30 +258,29 @@ def render_hit(hit: Hit, question: str, *, full_answer: str | None = None,
         f'<p><strong>Vraag</strong><br>{_paragraphs(hit.chunk.question)}</p>'
         f'<p><strong>Antwoord</strong><br>{_paragraphs(full)}</p></details>'
         f'<p class="vb-meta"><small>Bron: <code>{esc(hit.doc.source)}</code> · '
-        f'relevantie: {relevance(hit.score, min_score)} (score {score})</small></p>'
+        f'relevantie: {relevance(hit.score, hit.score if best is None else best)} '
+        f"(score {score})</small></p>"
         f"</div>"
     )
 
 
 def render_answer(hits: Sequence[Hit], question: str, *, abstained: bool = False,
-                  min_score: float | None = None, full_answers: Sequence[str] | None = None,
+                  full_answers: Sequence[str] | None = None,
                   max_words: int = DEFAULT_QUOTE_WORDS) -> str:
     """The chat reply for a search: the passages, or the "no earlier answer" notice."""
     if abstained or not hits:
-        best = (f" De beste treffer had score {hits[0].score:.2f}".replace(".", ",")
-                + (f", onder de drempel {min_score:.2f}".replace(".", ",")
-                   if min_score is not None else "") + "." if hits else "")
         return render_notice(
             NO_ANSWER_TITLE,
-            "Er is in de index geen eerder antwoord dat duidelijk over deze vraag gaat." + best
-            + " Probeer andere woorden, of zet de filters op jaar en ministerie uit.")
+            "Er is in de index geen eerder antwoord dat duidelijk over deze vraag gaat: geen "
+            "passage haalt de relevantiedrempel. Probeer andere woorden, of zet de filters op "
+            "vergaderjaar en ministerie uit.")
     fulls = list(full_answers) if full_answers is not None else [None] * len(hits)
     n = len(hits)
     found = "1 eerder antwoord" if n == 1 else f"{n} eerdere antwoorden"
     head = (f'<p class="vb-head">{found} gevonden, meest relevante eerst. '
             f"Citaten zijn letterlijk.</p>")
-    return head + "".join(render_hit(h, question, full_answer=f, min_score=min_score,
-                                     max_words=max_words)
+    best = hits[0].score
+    return head + "".join(render_hit(h, question, full_answer=f, best=best, max_words=max_words)
                           for h, f in zip(hits, fulls, strict=True))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rag.answer import Searcher
 from rag.build import BuildReport, build_index
-from rag.config import Settings
+from rag.config import CALIBRATED_MIN_SCORE, Settings
 from rag.embed import Embedder, load_embedder
 from rag.index import CURRENT, MANIFEST, load_index
 
@@ -48,16 +48,18 @@ def ensure_sample_index(settings: Settings, embedder: Embedder,
     return report
 
 
-def open_chat_searcher(settings: Settings, min_score: float | None, build_sample: bool = False,
+def open_chat_searcher(settings: Settings, build_sample: bool = False,
                        notify: Callable[[str], None] | None = None) -> Searcher:
     """The searcher for the chat; one embedder serves both a first-start build and the search.
 
-    Like `rag.answer.open_searcher`, but with the relevance threshold set and, when
-    ``build_sample`` is true and there is no index yet, the sample index built first, so
-    the model is loaded only once in the process.
+    Like `rag.answer.open_searcher` (same threshold: ``settings.min_score``, else the
+    model's calibrated one), but when ``build_sample`` is true and there is no index yet,
+    the sample index is built first with the same embedder, so the model loads only once.
     """
     embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
     if build_sample:
         ensure_sample_index(settings, embedder, notify=notify)
     index = load_index(settings.index_dir, expected_model_id=embedder.model_id)
+    min_score = (settings.min_score if settings.min_score is not None
+                 else CALIBRATED_MIN_SCORE.get(settings.model))
     return Searcher(index, embedder, min_score=min_score)

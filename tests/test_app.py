@@ -178,8 +178,10 @@ def test_first_start_builds_the_sample_index_once(tmp_path: Path) -> None:
     assert lines[0].startswith("Geen index in") and lines[-1].startswith("Voorbeeldindex klaar")
     assert any("passages ingebed" in line for line in lines)
     assert ensure_sample_index(settings, HashingEmbedder(256), SAMPLE_DIR) is None
-    searcher = open_chat_searcher(settings, min_score=HASH_MIN_SCORE, build_sample=True)
+    searcher = open_chat_searcher(Settings(index_dir=settings.index_dir, model="hash:256",
+                                           min_score=HASH_MIN_SCORE), build_sample=True)
     assert searcher.min_score == HASH_MIN_SCORE
+    assert open_chat_searcher(settings).min_score is None  # no calibrated value for hash:256
     assert searcher.ask(ADVIESRAAD, k=1).hits[0].citation == ADVIESRAAD_CITATION
 
 

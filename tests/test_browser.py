@@ -160,8 +160,10 @@ def test_question_gets_the_quote_and_citation(page: Any) -> None:
     assert citation.startswith(f"{ADVIESRAAD_CITATION} — antwoord van de minister van Sociale")
     assert page.dialogs == [] and _injected(page) == 0
     # the screenshot shows the conversation from its start: question, then the best passages
+    page.wait_for_timeout(500)  # let the chat's own autoscroll finish first
     page.evaluate("document.querySelectorAll('#vb-chat *').forEach("
                   "e => { if (e.scrollHeight > e.clientHeight + 10) e.scrollTop = 0; })")
+    page.locator("#vb-chat .vb-head").wait_for(state="visible")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat.png"), full_page=True)
     first.locator("details.vb-full summary").click()

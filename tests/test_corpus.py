@@ -35,3 +35,66 @@ def test_duplicate_ids_and_bad_files_are_skipped_with_reasons(tmp_path: Path) ->
     reasons = {s.source: s.reason for s in corpus.skipped}
     assert set(reasons) == {"copy/ah-tk-20232024-2096.txt", "empty.txt", "binary.txt"}
     assert reasons["copy/ah-tk-20232024-2096.txt"].startswith("duplicate document id")
+
+
+def test_everything_not_read_is_reported(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_FILE, tmp_path / SAMPLE_FILE.name)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD.txt").write_text("x")
+    (tmp_path / ".~lock.txt").write_text("x")
+    (tmp_path / "oud.doc").write_bytes(b"\xd0\xcf\x11\xe0")
+    (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "self.txt").symlink_to(tmp_path / "self.txt")  # a link that points at itself
+    (tmp_path / "weg.txt").symlink_to(tmp_path / "bestaat-niet.txt")
+    corpus = load_corpus(tmp_path)
+    reasons = {s.source: s.reason for s in corpus.skipped}
+    assert reasons == {
+        ".git": "hidden folder, not read",
+        ".~lock.txt": "hidden file, not read",
+        "loop": "symlinked folder, not followed",
+        "oud.doc": reasons["oud.doc"],
+        "self.txt": reasons["self.txt"],
+        "weg.txt": reasons["weg.txt"],
+    }
+    assert reasons["oud.doc"].startswith("unsupported file type .doc") and ".docx" in reasons[
+        "oud.doc"]
+    assert reasons["self.txt"].startswith("cannot read file")
+    assert reasons["weg.txt"].startswith("cannot read file")
+    assert [d.doc_id for d in corpus.answer_documents] == ["ah-tk-20232024-2096"]
+
+
+def test_deep_nesting_and_symlinked_file(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*[f"d{i}" for i in range(40)])
+    deep.mkdir(parents=True)
+    shutil.copy(SAMPLE_FILE, deep / SAMPLE_FILE.name)
+    outside = tmp_path.parent / f"{tmp_path.name}-buiten"
+    outside.mkdir()
+    (outside / "ah-tk-20232024-1.txt").write_text(
+        "Vraag 1\nWaar staat dit bestand?\nAntwoord 1\nBuiten de corpusmap.\n", encoding="utf-8")
+    (tmp_path / "ah-tk-20232024-1.txt").symlink_to(outside / "ah-tk-20232024-1.txt")
+    corpus = load_corpus(tmp_path)
+    assert corpus.skipped == ()
+    assert {d.source for d in corpus.answer_documents} == {
+        "ah-tk-20232024-1.txt", (deep / SAMPLE_FILE.name).relative_to(tmp_path).as_posix()}
+
+
+def test_size_cap(tmp_path: Path) -> None:
+    shutil.copy(SAMPLE_FILE, tmp_path / SAMPLE_FILE.name)
+    with (tmp_path / "enorm.txt").open("wb") as fh:
+        fh.truncate(2 * 1024 * 1024)  # sparse: no disk used
+    corpus = load_corpus(tmp_path, max_bytes=1024 * 1024)
+    assert {s.source: s.reason for s in corpus.skipped} == {
+        "enorm.txt": "too large (2.0 MiB; the limit is 1 MiB)"}
+
+
+def test_duplicate_id_keeps_the_preferred_format(tmp_path: Path) -> None:
+    from tests.builders import XML_SAMPLE
+
+    (tmp_path / "a").mkdir()
+    shutil.copy(SAMPLE_FILE, tmp_path / "a" / SAMPLE_FILE.name)  # first in path order
+    shutil.copy(XML_SAMPLE, tmp_path / XML_SAMPLE.name)
+    corpus = load_corpus(tmp_path)
+    assert [d.source for d in corpus.answer_documents] == [XML_SAMPLE.name]
+    assert {s.source: s.reason for s in corpus.skipped} == {
+        f"a/{SAMPLE_FILE.name}":
+            f"duplicate document id ah-tk-20232024-2096 (kept {XML_SAMPLE.name})"}

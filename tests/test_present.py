@@ -199,7 +199,7 @@ def test_esc_round_trips_and_leaves_nothing_to_interpret() -> None:
 def test_hostile_text_renders_as_text_only() -> None:
     meta = DocumentMeta(vergaderjaar="2023–2024", ah_nr=9999,
                         answered_by=f"Minister X {HOSTILE}")
-    markup = render_hit(_hit(HOSTILE, question=HOSTILE, meta=meta), "klik", min_score=0.8)
+    markup = render_hit(_hit(HOSTILE, question=HOSTILE, meta=meta), "klik")
     found = _tags(markup)
     assert found.tags <= ALLOWED_TAGS
     assert found.attrs <= {"class"}
@@ -210,7 +210,7 @@ def test_hostile_text_renders_as_text_only() -> None:
 
 def test_render_hit_shows_citation_quote_question_source_and_relevance() -> None:
     markup = render_hit(_hit("Ja, dat doen wij.", question="Doet u dat?", score=0.912),
-                        "doen", min_score=0.84)
+                        "doen", best=0.95)
     text = html.unescape(markup)
     assert ("<strong>1.</strong> Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 3 — antwoord "
             "van de minister van Sociale Zaken en Werkgelegenheid, ontvangen 2 september 2024"
@@ -229,9 +229,9 @@ def test_paragraph_breaks_survive_as_line_breaks() -> None:
 
 def test_abstained_answer_is_one_clear_notice() -> None:
     hits = [_hit("Iets anders.", score=0.78)]
-    markup = render_answer(hits, "recept voor appeltaart", abstained=True, min_score=0.84)
+    markup = render_answer(hits, "recept voor appeltaart", abstained=True)
     assert NO_ANSWER_TITLE in markup
-    assert "score 0,78, onder de drempel 0,84" in markup
+    assert "relevantiedrempel" in markup
     assert "vb-hit" not in markup and "Iets anders" not in markup
     assert NO_ANSWER_TITLE in render_answer([], "iets")
 
@@ -244,11 +244,15 @@ def test_answer_lists_every_hit_in_rank_order() -> None:
     assert "nr. 2096, vragen 4 en 5 — " in markup
 
 
-def test_relevance_labels_follow_the_threshold() -> None:
-    assert relevance(0.90, 0.84) == "hoog"
-    assert relevance(0.87, 0.84) == "redelijk"
-    assert relevance(0.845, 0.84) == "laag"
-    assert relevance(0.5, None) == "onbekend"
+def test_relevance_is_relative_to_the_best_hit() -> None:
+    assert relevance(1.0, 1.0) == "hoog"
+    assert relevance(0.85, 1.0) == "hoog"
+    assert relevance(0.6, 1.0) == "redelijk"
+    assert relevance(0.2, 1.0) == "laag"
+    assert relevance(0.3, 0.0) == "laag"
+    markup = render_answer([_hit("A.", score=0.9), _hit("B.", score=0.3, rank=2)], "a")
+    assert "relevantie: hoog (score 0,90)" in markup
+    assert "relevantie: laag (score 0,30)" in markup
 
 
 def test_plain_reference_is_plain_text() -> None:
