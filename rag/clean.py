@@ -184,7 +184,7 @@ def fix_glued_words(text: str) -> str:
 
 def _join_two(left: str, right: str) -> str:
     """Join two wrapped lines, undoing end-of-line hyphenation where it is clearly a break."""
-    m = re.search(r"(\w)-$", left)
+    m = re.search(r"(\w)-$", left[-2:])  # only the tail: left grows with every joined line
     if m and right[:1].isalpha():
         first = right.split(" ", 1)[0]
         if first in _CONJUNCTIONS:

@@ -25,6 +25,12 @@ from rag.document import DocKind, Document, DocumentMeta, QABlock
 from rag.errors import ParseError
 from rag.meta import extract_meta
 
+# Far above any real document (the longest in the shared corpus: 64,000 characters, 343
+# lines) and low enough that parsing stays within seconds: the parser is linear in lines but
+# pairing answers with questions is quadratic in the number of numbered blocks.
+MAX_TEXT_CHARS = 1_000_000
+MAX_LINES = 20_000
+
 _NUMS = r"\d{1,3}(?:\s*(?:,|en|t/m|tot en met|[-–])\s*\d{1,3})*"
 _VRAAG = re.compile(rf"^Vraag\s+(?P<nums>{_NUMS})\s*[.:]?(?:\s*:\s*(?P<rest>.*))?$")
 _ANTWOORD = re.compile(
@@ -38,6 +44,7 @@ _TRAILER = re.compile(
     r"|Mededeling)\s*:?(?:\s|$)"
 )
 _DOCX_FOOTNOTE = re.compile(r"^(\d{1,2})\)\s+\S")
+_MAX_FOOTNOTE_CANDIDATES = 50
 _NOTICE = re.compile(r"(?m)^(?:Mededeling(?: van)?\b)")
 _ASKED = re.compile(r"(?:Mondelinge\s+)?[Vv]ragen van .{3,}?(?:\(ingezonden|\baan\b)", re.S)
 _ZAAK = re.compile(r"\b(\d{4})Z\s?(\d{5})\b")
@@ -115,12 +122,17 @@ def _segments(lines: list[str]) -> tuple[list[str], list[_Segment]]:
 
 def _cut_trailer(lines: list[str], full_text: str) -> list[str]:
     """Drop what follows the last answer: signatures, related documents, notes, footnotes."""
+    candidates = 0
     for i, line in enumerate(lines):
         if _TRAILER.match(line):
             return lines[:i]
         m = _DOCX_FOOTNOTE.match(line)
-        if m and re.search(rf"\s{m.group(1)}\)", full_text[: full_text.find(line)]):
-            return lines[:i]
+        if m and candidates < _MAX_FOOTNOTE_CANDIDATES:
+            # each check scans the text before the line: bounded, or a file of "1) x" lines
+            # would take quadratic time
+            candidates += 1
+            if re.compile(rf"\s{m.group(1)}\)").search(full_text, 0, full_text.find(line)):
+                return lines[:i]
     return lines
 
 
@@ -222,6 +234,12 @@ def _reject_garbage(text: object) -> str:
         raise ParseError(f"expected text, got {type(text).__name__}")
     if not text.strip():
         raise ParseError("empty text")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ParseError(f"too large ({len(text):,} characters of text; the limit is "
+                         f"{MAX_TEXT_CHARS:,})")
+    lines = text.count("\n") + text.count("\r") + text.count("\f")
+    if lines > MAX_LINES:
+        raise ParseError(f"too large ({lines:,} lines; the limit is {MAX_LINES:,})")
     odd = sum(1 for c in text if (ord(c) < 32 and c not in "\n\r\t\f") or c == "\ufffd")
     if odd > max(3, len(text) // 50):
         raise ParseError("binary data, not text")

@@ -11,9 +11,11 @@ One entry point, :func:`load_document`, turns any supported file into a
 - ``.xml``: the official officielebekendmakingen XML, parsed structurally
   (:mod:`rag.xmlparse`): when the XML is there, it wins over text heuristics.
 
-Limits: a file over :data:`MAX_FILE_BYTES` (25 MiB) is refused unread, and a text over
-:data:`MAX_TEXT_CHARS` (2 million characters, some 40 times the longest real answer document)
-is refused before parsing; both are reported as "too large".
+Limits, each reported as "too large": a file over :data:`MAX_FILE_BYTES` (25 MiB) is refused
+unread; a PDF over :data:`MAX_PDF_PAGES` (500) pages, a text over
+:data:`rag.parse.MAX_TEXT_CHARS` (1 million characters, 15 times the longest real answer
+document) or :data:`rag.parse.MAX_LINES` (20,000 lines) is refused before parsing; an XML file
+with more than :data:`rag.xmlparse.MAX_BLOCKS` vraag/antwoord elements likewise.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from pathlib import Path
 
 from rag.document import Document
 from rag.errors import ParseError
+from rag.parse import MAX_TEXT_CHARS, parse_document
 
 TEXT_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".xml")
 PAGE_BREAK = "\n\f\n"  # between PDF pages; the parser treats it as a line break
 MAX_FILE_BYTES = 25 * 1024 * 1024
-MAX_TEXT_CHARS = 2_000_000
 MAX_PDF_PAGES = 500
 
 
@@ -48,8 +50,6 @@ def load_document(path: Path, doc_id: str | None = None, source: str | None = No
 
 def load_bytes(data: bytes, suffix: str, doc_id: str, source: str) -> Document:
     """Parse the bytes of a file with the given suffix (``.pdf``, ``.xml`` …) into a Document."""
-    from rag.parse import parse_document
-
     suffix = suffix.lower()
     try:
         if suffix == ".xml":

@@ -51,6 +51,7 @@ _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SKIP = {"nr", "noot", "nootref", "noot.nr", "noot.al", "kamervraagkop", "kamervraagnummer",
          "li.nr", "metadata", "meta"}
 _CONTAINERS = ("kamervragen", "vragen", "reactie")
+MAX_BLOCKS = 2_000  # real documents have a few dozen; pairing is quadratic in the count
 
 
 def _local(tag: object) -> str:
@@ -245,8 +246,12 @@ def parse_xml(data: bytes, doc_id: str, source: str) -> Document:
     meta = _structured_meta(root, box, extract_meta("\n".join(intro), doc_id))
     meta = with_people(meta)
 
+    elements = list(box.iter("vraag", "antwoord"))
+    if len(elements) > MAX_BLOCKS:
+        raise ParseError(f"{source}: too large ({len(elements):,} vraag/antwoord elements; "
+                         f"the limit is {MAX_BLOCKS:,})")
     items: list[tuple[str, tuple[int, ...], str]] = []
-    for el in box.iter("vraag", "antwoord"):
+    for el in elements:
         if any(a.tag in ("vraag", "antwoord") for a in el.iterancestors()):
             continue
         nums, paragraphs = _numbers(el, _paragraphs(el))

@@ -1,0 +1,262 @@
+"""Vraagbaak benchmark: build throughput, incremental rebuild, query latency at scale, flat vs
+approximate search, memory and cold start. One command, one Markdown report.
+
+    python bench/bench.py            # full run (~1 h on 2 cores; run on a quiet machine)
+    python bench/bench.py --quick    # reduced scale, a few minutes: a sanity check
+    python bench/bench.py --only scale ann --scales 1000 10000
+
+Tables are printed as each section finishes and written to ``bench/results.md`` (and the
+raw figures to ``bench/results.json``); a full run also replaces the results block of
+``bench/README.md``. Every row carries the load average at the time it was measured: figures
+taken while other work runs on the machine are slower than the machine is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # `python bench/bench.py` works
+
+from bench import ann_bench, coldstart, encode, scale
+from bench.common import (
+    CACHE,
+    MODEL,
+    ROOT,
+    cached_embeddings,
+    load_average,
+    markdown_table,
+    questions,
+    replicate,
+    shared_chunks,
+)
+
+SECTIONS = ("sweep", "build", "backends", "scale", "ann", "coldstart")
+FULL_SCALES = (1_000, 10_000, 100_000, 300_000)
+QUICK_SCALES = (1_000, 10_000)
+README = Path(__file__).with_name("README.md")
+BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
+
+
+class Report:
+    """Markdown sections in run order, written after every section so a crash keeps them."""
+
+    def __init__(self, out: Path, quick: bool) -> None:
+        self.out, self.quick = out, quick
+        self.parts: list[str] = []
+        self.raw: dict[str, Any] = {}
+
+    def add(self, title: str, text: str, raw: Any) -> None:
+        """Print a section and write the report so far."""
+        block = f"### {title}\n\n{text}\n"
+        print("\n" + block, flush=True)
+        self.parts.append(block)
+        self.raw[title] = raw
+        self.out.write_text(self.markdown(), encoding="utf-8")
+        self.out.with_suffix(".json").write_text(
+            json.dumps(self.raw, indent=1, default=_plain, ensure_ascii=False), "utf-8")
+
+    def markdown(self) -> str:
+        """The whole report."""
+        import faiss
+        import torch
+
+        head = (f"Run {time.strftime('%Y-%m-%d %H:%M')} ({'--quick' if self.quick else 'full'}"
+                f"), {platform.processor() or platform.machine()}, "
+                f"{_cores()} cores, torch {torch.__version__}, faiss {faiss.__version__}, "
+                f"model {MODEL}. Load average at start: {self.raw.get('_load', '?')}.\n")
+        return head + "\n" + "\n".join(self.parts)
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if is_dataclass(value) else str(value)  # type: ignore[arg-type]
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+def run_sweep(report: Report, embedder: Any, quick: bool) -> dict[str, Any]:
+    """Batch size × threads × batch order on a length-stratified sample of real passages."""
+    _, passages = shared_chunks()
+    sample = encode.quick_sample(passages, 32 if quick else 192)
+    rows = encode.sweep(embedder, sample, [8, 16, 32] if quick else [8, 16, 32, 64], [1, 2])
+    best = encode.best_settings(rows)
+    table = markdown_table(["threads", "batch size", "batch order", "passages/s", "load"],
+                           [[r["threads"], r["batch_size"], r["order"], r["pps"], r["load"]]
+                            for r in rows])
+    report.add("Encoder settings (raw encode)", f"{len(sample)} real passages spread over the "
+               f"length range. Fastest: {best['threads']} thread(s), batch size "
+               f"{best['batch_size']}. \"embedder\" = `embed_documents` (global longest-first "
+               "sort, groups of batch×4); \"one encode call\" = sentence-transformers' own "
+               "sort over the whole list; \"unsorted\" = batches in corpus order.\n\n" + table,
+               rows)
+    return best
+
+
+def run_build(report: Report, embedder: Any, quick: bool, best: dict[str, Any] | None) -> None:
+    """Pipeline chunks/s vs raw encode chunks/s, then the one-document incremental rebuild."""
+    from rag.config import Settings
+
+    batch = best["batch_size"] if best else Settings().batch_size
+    threads = best["threads"] if best else 2
+    with encode.torch_threads(threads):
+        r = encode.build_and_incremental(embedder, quick, batch)
+    table = markdown_table(
+        ["chunks", "pipeline chunks/s", "raw encode chunks/s", "ratio (target ≥ 0.9)",
+         "full build s", "incremental s", "incremental / full (target < 5%)", "load"],
+        [[r["chunks"], r["pipeline_cps"], r["raw_cps"], f"{r['ratio']:.2f}",
+          r["pipeline_s"], r["incremental_s"], f"{r['incremental_ratio']:.1%}", r["load"]]])
+    report.add("Build throughput and incremental rebuild",
+               f"`build_index(full=True)` over {r['documents']} answer documents vs "
+               f"`model.encode` of the same passages, batch size {batch}, {threads} thread(s); "
+               f"each the mean of two runs (raw before and after the builds). Incremental: "
+               f"one sentence of {r['edited']} edited, then `build_index` "
+               f"({encode.changes_text(r['incremental_changes'])}).\n\n" + table, r)
+
+
+def run_backends(report: Report, embedder: Any, quick: bool, batch: int, ort: str) -> None:
+    """torch fp32 vs torch int8 vs ONNX fp32/int8: speed, cosine and gold recall@10."""
+    chunks, passages = shared_chunks()
+    sample = encode.quick_sample(passages, 32 if quick else 128)
+    gold = None if quick else [json.loads(line) for line in
+                               (ROOT / "eval" / "gold.jsonl").read_text("utf-8").splitlines()
+                               if line.strip()]
+    rows = encode.backend_comparison(embedder, sample, batch, gold, None if quick else chunks,
+                                     ort)
+    table = markdown_table(
+        ["backend", "passages/s", "cosine vs fp32 (min / mean)", "gold dense recall@10", "load"],
+        [[r["backend"], r.get("pps", "-"),
+          f"{r['cos_min']:.4f} / {r['cos_mean']:.4f}" if "cos_min" in r else r.get("note", ""),
+          f"{r['recall10']:.3f}" if "recall10" in r else "-", r.get("load", "")] for r in rows])
+    report.add("Inference backends", f"{len(sample)} passages, batch size {batch}, 2 threads. "
+               "Recall: dense only, 80 answerable gold questions over all shared-corpus "
+               "chunks (full run only).\n\n" + table, rows)
+
+
+def run_scale(report: Report, scales: tuple[int, ...], n_queries: int) -> None:
+    """End-to-end chat latency and memory per index size, each in a fresh process."""
+    rows = []
+    for n in scales:
+        path = scale.scaled_index(n)
+        print(f"[scale] {n} chunks: index {path}; worker running (load {load_average()})",
+              flush=True)
+        rows.append(scale.run_worker(path, n_queries))
+    table = markdown_table(
+        ["chunks", "e2e p50 ms", "e2e p95 ms", "embed p50", "dense p50", "bm25 p50",
+         "fuse+top p50", "format p50", "faiss flat k=10 p50", "RSS loaded MB", "peak RSS MB",
+         "open index s", "load"],
+        [[r["n"], r["e2e"]["p50"], r["e2e"]["p95"], *(r["stages"][s]["p50"] for s in
+          ("embed", "dense", "bm25", "fuse_top", "format", "faiss_k10")),
+          r["rss_loaded_mb"], r["peak_rss_mb"], r["open_s"], r["load"]] for r in rows])
+    report.add("Query latency and memory at scale",
+               f"`open_searcher` + `app.Chat.reply` (embed, hybrid retrieve, quote, render) "
+               f"in a fresh process per size; {rows[0]['queries'] if rows else 0} real "
+               "questions (the gold set first, then dev Kamervragen), one at a time; stage "
+               "columns split the same path (ms). Targets: p50 ≤ 50 ms at 10k, ≤ 150 ms at "
+               "300k.\n\n" + table, rows)
+
+
+def run_ann(report: Report, scales: tuple[int, ...], n_latency: int) -> None:
+    """Flat vs HNSW vs IVF at each scale on replicated real vectors and real questions."""
+    _, passages = shared_chunks()
+    base = cached_embeddings(passages, "passage")
+    queries = cached_embeddings(questions(), "query")
+    rows = []
+    for n in scales:
+        print(f"[ann] {n} vectors (load {load_average()})", flush=True)
+        rows += ann_bench.compare(replicate(base, n, scale.SIGMA), queries, n_latency)
+    table = markdown_table(["vectors", "structure", "build s", "memory MB", "p50 ms", "p95 ms",
+                            "recall@10 vs exact", "load"],
+                           [[r["n"], r["structure"], r["build_s"], r["memory_mb"], r["p50_ms"],
+                             r["p95_ms"], f"{r['recall10']:.3f}", r["load"]] for r in rows])
+    report.add("Flat vs approximate search", f"k=10, one query at a time, {len(queries)} real "
+               f"questions for recall, {n_latency} for latency.\n\n" + table, rows)
+
+
+def run_coldstart(report: Report, quick: bool, scales: tuple[int, ...]) -> None:
+    """``rag ask`` and the chat from process start to the first answer."""
+    rows, raw = [], {}
+    for n in (scales[:1] if quick else (scales[0], scales[-1])):
+        path = scale.scaled_index(n)
+        ask = coldstart.rag_ask(path, repeat=1 if quick else 3)
+        app = coldstart.app_first_answer(path)
+        raw[n] = {"ask": ask, "app": app}
+        st = ask["stages"]
+        rows.append([n, ask["median_s"], st["import_cli"], st["import_answer"], st["open_index"],
+                     st["load_model"], st["first_ask"], ask["help_s"], app["serving_s"],
+                     app["first_answer_s"], "ok" if app["ok"] else "NO ANSWER", ask["load"]])
+    imports = {
+        "rag ask path": "import rag.cli, rag.answer",
+        "app.py": "import app",
+        "model load": "import sentence_transformers",
+    }
+    profile = {name: coldstart.import_profile(code) for name, code in imports.items()}
+    raw["imports"] = profile
+    table = markdown_table(
+        ["chunks", "`rag ask` s (median)", "import rag.cli", "import rag.answer", "open index",
+         "load model", "first ask", "`rag --help` s", "app serving s", "app first answer s",
+         "answer", "load"], rows)
+    lines = [f"- `{name}`: " + ", ".join(f"{mod} {sec:.2f} s" for mod, sec in top[:6])
+             for name, top in profile.items()]
+    report.add("Cold start", "Wall seconds from process start; the stage split comes from "
+               "one extra fresh process. Slowest top-level imports (`python -X importtime`, "
+               "cumulative):\n\n" + "\n".join(lines) + "\n\n" + table, raw)
+
+
+def main() -> None:
+    """Parse options and run the chosen sections."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="reduced scale: a sanity check")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run these sections only")
+    parser.add_argument("--scales", nargs="+", type=int, help="index sizes (chunks)")
+    parser.add_argument("--queries", type=int, help="questions per latency measurement")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
+    parser.add_argument("--ort-path", default=str(CACHE.parent / "vb-ort"),
+                        help="extra sys.path entry holding onnxruntime/onnx/onnxscript "
+                             "(pip install --target DIR ...), if not in the venv")
+    args = parser.parse_args()
+    sections = args.only or SECTIONS
+    scales = tuple(args.scales or (QUICK_SCALES if args.quick else FULL_SCALES))
+    n_queries = args.queries or (30 if args.quick else 100)
+    report = Report(args.out, args.quick)
+    report.raw["_load"] = load_average()
+    embedder, best = None, None
+    if {"sweep", "build", "backends"} & set(sections):
+        from rag.embed import load_embedder
+
+        embedder = load_embedder(MODEL)
+        embedder.embed_queries(["opwarmen"])  # model load is cold start, not throughput
+    if "sweep" in sections:
+        best = run_sweep(report, embedder, args.quick)
+    if "build" in sections:
+        run_build(report, embedder, args.quick, best)
+    if "backends" in sections:
+        run_backends(report, embedder, args.quick, best["batch_size"] if best else 16,
+                     args.ort_path)
+    if "scale" in sections:
+        run_scale(report, scales, n_queries)
+    if "ann" in sections:
+        run_ann(report, scales, n_queries)
+    if "coldstart" in sections:
+        run_coldstart(report, args.quick, scales)
+    if not args.quick and args.only is None and README.is_file():
+        text = README.read_text("utf-8")
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            README.write_text(head + BEGIN + "\n" + report.markdown() + "\n" + END
+                              + rest.split(END, 1)[1], "utf-8")
+    print(f"\nWritten: {args.out}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Cold start: ``rag ask`` from process start to printed answer, the chat to its first reply,
+and where start-up time goes (``python -X importtime`` and a stage split)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.common import CACHE, ROOT, load_average
+
+QUESTION = "Wat heeft de minister gezegd over een AI-adviesraad?"
+START_TIMEOUT = 600
+
+# Stages of `rag ask` in one fresh process, each timed after the one before.
+_STAGES = """
+import time, json
+t0 = time.perf_counter()
+import rag.cli
+t1 = time.perf_counter()
+from rag.answer import open_searcher
+from rag.config import Settings
+t2 = time.perf_counter()
+s = open_searcher(Settings(index_dir=__import__('pathlib').Path({index!r})))
+t3 = time.perf_counter()
+s.embedder.embed_queries(['opwarmen'])
+t4 = time.perf_counter()
+s.ask({question!r})
+t5 = time.perf_counter()
+print(json.dumps(dict(import_cli=t1-t0, import_answer=t2-t1, open_index=t3-t2,
+                      load_model=t4-t3, first_ask=t5-t4)))
+"""
+
+
+def rag_ask(index: Path, repeat: int = 3) -> dict[str, Any]:
+    """Median wall seconds of ``python -m rag ask`` (process start to exit) and a stage split."""
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "rag", "ask", QUESTION, "--index", str(index),
+                        "-k", "3"], cwd=ROOT, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    stages = json.loads(subprocess.run(
+        [sys.executable, "-c", _STAGES.format(index=str(index), question=QUESTION)],
+        cwd=ROOT, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "rag", "--help"], cwd=ROOT, check=True,
+                   capture_output=True)
+    return {"median_s": statistics.median(times), "runs_s": times, "stages": stages,
+            "help_s": time.perf_counter() - started, "load": load_average()}
+
+
+def import_profile(code: str, top: int = 8) -> list[tuple[str, float]]:
+    """The slowest packages imported by ``python -c code`` (cumulative seconds, per package).
+
+    A package counts once, at its first import, with everything it pulled in; the project's
+    own ``rag.*`` modules and ``app`` are listed one by one.
+    """
+    err = subprocess.run([sys.executable, "-X", "importtime", "-c", code], cwd=ROOT,
+                         capture_output=True, text=True, check=False).stderr
+    seen: dict[str, float] = {}
+    for line in err.splitlines():
+        m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)", line)
+        if not m:
+            continue
+        name = m.group(4)
+        if name in _BOOT or ("." in name and not name.startswith("rag.")):
+            continue
+        seen[name] = max(seen.get(name, 0.0), int(m.group(2)) / 1e6)
+    return sorted(seen.items(), key=lambda r: -r[1])[:top]
+
+
+_BOOT = {"site", "encodings", "zipimport", "_frozen_importlib_external", "io", "abc", "codecs",
+         "_signal", "_abc", "time", "marshal", "posix", "_io", "_codecs", "_thread", "_warnings",
+         "_weakref", "winreg"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def app_first_answer(index: Path) -> dict[str, Any]:
+    """Start ``app.py`` and ask one question over Gradio's HTTP API; seconds from Popen."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = CACHE / "app.log"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    with log.open("wb") as sink:
+        proc = subprocess.Popen([sys.executable, "app.py", "--index", str(index), "--port",
+                                 str(port)], cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
+                                env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
+    try:
+        serving = _wait(url, proc, started, log)
+        body = json.dumps({"data": [QUESTION, [], 5, "Alle vergaderjaren",
+                                    "Alle ministeries"]}).encode()
+        request = urllib.request.Request(f"{url}/gradio_api/call/ask", body,
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=60) as response:
+            event = json.loads(response.read())["event_id"]
+        with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event}",
+                                    timeout=START_TIMEOUT) as response:
+            text = response.read().decode()
+        answered = time.perf_counter() - started
+        ok = "event: complete" in text and "vb-hit" in text
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"serving_s": serving, "first_answer_s": answered, "ok": ok, "load": load_average()}
+
+
+def _wait(url: str, proc: subprocess.Popen, started: float, log: Path) -> float:
+    while time.perf_counter() - started < START_TIMEOUT:
+        if proc.poll() is not None:
+            raise RuntimeError(f"app exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return time.perf_counter() - started
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"app did not serve {url} within {START_TIMEOUT} s")

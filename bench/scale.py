@@ -1,0 +1,161 @@
+"""Query latency and memory at 1k–300k chunks through the project's own index and searcher.
+
+A scaled index is written with `rag.index.save_index` (the real code path) from the shared
+corpus's real chunks and real e5 vectors, replicated: copy j of a chunk gets the ids
+``<doc_id>~j`` / ``<chunk_id>~j`` and its vector gets Gaussian noise (`bench.common.replicate`);
+the BM25 index is built over the replicated passages' tokens. The latency worker then runs in
+a fresh process (`python -m bench.scale worker ...`), opens the index with
+`rag.answer.open_searcher` and the real model, and answers real questions through
+`app.Chat.reply` (embed, retrieve, choose quotes, render the reply): the chat's own path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PROCESS_START = time.perf_counter()
+
+from bench.common import (  # noqa: E402  (PROCESS_START first: cold start counts imports)
+    CACHE,
+    MODEL,
+    ROOT,
+    cached_embeddings,
+    load_average,
+    peak_rss_mb,
+    questions,
+    replicate,
+    rss_mb,
+    shared_chunks,
+    stats_ms,
+)
+
+SIGMA = 0.02
+
+
+def scaled_index(n: int, force: bool = False) -> Path:
+    """An index folder of ``n`` chunks (cached under the bench cache); returns its path."""
+    from rag.config import Settings
+    from rag.corpus import load_corpus
+    from rag.index import DocRecord, current_generation, save_index
+    from rag.lexical import LexicalIndex, LexicalSettings, save_into_generation, tokenize
+    from rag.provision import model_revision
+
+    path = CACHE / f"index-{n}"
+    if (path / "current").exists() and not force:
+        return path
+    chunks, passages = shared_chunks()
+    base = cached_embeddings(passages, "passage")
+    corpus = load_corpus(Path(ROOT.parent / "shared" / "corpus"))
+    docs = {d.doc_id: d for d in corpus.answer_documents}
+    reps = -(-n // len(chunks))
+    all_chunks = [c if j == 0 else replace(c, chunk_id=f"{c.chunk_id}~{j}",
+                                           doc_id=f"{c.doc_id}~{j}")
+                  for j in range(reps) for c in chunks][:n]
+    used = {c.doc_id for c in all_chunks}
+    records = [DocRecord(f"{d.doc_id}~{j}" if j else d.doc_id, d.source, d.meta)
+               for j in range(reps) for d in docs.values()
+               if (f"{d.doc_id}~{j}" if j else d.doc_id) in used]
+    settings = LexicalSettings()
+    tokens = tokenize(passages, settings)
+    import bm25s
+
+    bm25 = bm25s.BM25(k1=settings.k1, b=settings.b, method="lucene")
+    bm25.index([tokens[i % len(tokens)] for i in range(n)], show_progress=False)
+    save_index(path, model_id=f"{MODEL}@{model_revision()}", vectors=replicate(base, n, SIGMA),
+               chunks=all_chunks, documents=records, chunking=Settings().chunking,
+               extra=lambda gen: save_into_generation(LexicalIndex(bm25, settings), gen))
+    assert current_generation(path).is_dir()
+    return path
+
+
+def run_worker(index: Path, n_queries: int, timeout: float = 3600) -> dict[str, Any]:
+    """Run the latency worker in a fresh process and return its JSON report."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "worker", "--index", str(index),
+         "--queries", str(n_queries)],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    if out.returncode != 0:
+        raise RuntimeError(f"latency worker failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def worker(index: Path, n_queries: int) -> dict[str, Any]:
+    """Open the index like the chat does, answer real questions, time each stage."""
+    import faiss
+
+    from app import Chat
+    from rag.answer import open_searcher
+    from rag.config import Settings
+    from rag.present import render_answer, whole_answer
+    from rag.retrieve import combine, dense_scores, to_hits, top_rows
+
+    imported = time.perf_counter()
+    searcher = open_searcher(Settings(index_dir=index, model=MODEL))
+    chat = Chat(searcher)
+    chat.warm_up()
+    searcher._all_vectors()  # what the first ask does once: the (n, dim) copy of the vectors
+    loaded = time.perf_counter()
+    rss_loaded = rss_mb()
+    asked = questions()[:n_queries]
+    chat.reply(asked[0])  # first reply pays one-off allocations; timed ones are steady state
+    e2e, stages = [], {k: [] for k in ("embed", "dense", "bm25", "fuse_top", "format",
+                                       "faiss_k10")}
+    for question in asked:
+        started = time.perf_counter()
+        chat.reply(question)
+        e2e.append(time.perf_counter() - started)
+    for question in asked:  # the same path split into stages (mirrors Searcher.ask)
+        t0 = time.perf_counter()
+        q = searcher.embedder.embed_queries([question])
+        t1 = time.perf_counter()
+        dense = dense_scores(searcher._all_vectors(), q[0])
+        t2 = time.perf_counter()
+        lexical = searcher.lexical.scores(question)
+        t3 = time.perf_counter()
+        ranked = top_rows(combine(searcher.retriever, dense, lexical, searcher.fusion), 5)
+        t4 = time.perf_counter()
+        hits = to_hits(searcher.index, ranked)
+        fulls = [whole_answer(searcher.index.chunks, h.chunk) for h in hits]
+        render_answer(hits, question, full_answers=fulls)
+        t5 = time.perf_counter()
+        searcher.index.faiss_index.search(np.ascontiguousarray(q, dtype=np.float32), 10)
+        t6 = time.perf_counter()
+        for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5),
+                                 strict=True):
+            stages[name].append(seconds)
+    return {
+        "n": searcher.index.faiss_index.ntotal, "queries": len(asked),
+        "faiss": type(searcher.index.faiss_index).__name__,
+        "threads": faiss.omp_get_max_threads(),
+        "import_s": imported - PROCESS_START, "open_s": loaded - imported,
+        "e2e": stats_ms(e2e).__dict__, "stages": {k: stats_ms(v).__dict__
+                                                  for k, v in stages.items()},
+        "rss_loaded_mb": rss_loaded, "peak_rss_mb": peak_rss_mb(), "load": load_average(),
+    }
+
+
+def main() -> None:
+    """``python -m bench.scale worker --index DIR --queries N`` (prints one JSON line)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("mode", choices=["worker", "build"])
+    parser.add_argument("--index", type=Path)
+    parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--n", type=int)
+    args = parser.parse_args()
+    if args.mode == "build":
+        print(scaled_index(args.n, force=True))
+        return
+    print(json.dumps(worker(args.index, args.queries)))
+
+
+if __name__ == "__main__":
+    main()
