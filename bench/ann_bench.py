@@ -1,7 +1,9 @@
 """Flat against approximate FAISS structures: build time, memory, latency and recall@10.
 
 Every structure indexes the same replicated real vectors (`bench.common.replicate`) and is
-queried one real question at a time (as the chat does) with k=10; recall@10 is measured
+queried one real question at a time (as the chat does) with k=10, on one FAISS thread
+(OpenMP's second thread costs far more than it saves for one query on a busy 2-core machine:
+the "flat, 2 threads" row shows it); recall@10 is measured
 against exact inner-product search over all questions. Memory is the serialised size of the
 structure, which is what it occupies in RAM once loaded (vectors plus graph or lists).
 """
@@ -31,7 +33,7 @@ class Structure:
 
 
 STRUCTURES = (
-    Structure("flat", "flat"),
+    Structure("flat, 1 thread", "flat"),
     Structure("hnsw M16", "hnsw", m=16, ef_construction=64, search_params=(32, 64, 128)),
     Structure("hnsw M32", "hnsw", m=32, ef_construction=80, search_params=(32, 64, 128)),
     Structure("ivf", "ivf", search_params=(8, 16, 32)),
@@ -74,6 +76,36 @@ def compare(vectors: np.ndarray, queries: np.ndarray, n_latency: int,
     exact = faiss.IndexFlatIP(vectors.shape[1])
     exact.add(vectors)
     _, truth = exact.search(queries, K)
+    threads = faiss.omp_get_max_threads()
+    rows = [{"n": len(vectors), "structure": f"flat, {threads} threads", "build_s": 0.0,
+             "memory_mb": vectors.nbytes / 2**20,
+             **_latency(exact, queries[:n_latency], threads), "recall10": 1.0,
+             "load": load_average()}]
+    return rows + _compare(vectors, queries, n_latency, structures, truth)
+
+
+def _latency(index: Any, queries: np.ndarray, threads: int = 1) -> dict[str, float]:
+    """p50/p95 ms of one-query searches on ``threads`` OpenMP threads (builds keep all)."""
+    import faiss
+
+    before = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(threads)
+    times = []
+    try:
+        for q in queries:
+            t0 = time.perf_counter()
+            index.search(q[None, :], K)
+            times.append(time.perf_counter() - t0)
+    finally:
+        faiss.omp_set_num_threads(before)
+    lat = stats_ms(times)
+    return {"p50_ms": lat.p50, "p95_ms": lat.p95}
+
+
+def _compare(vectors: np.ndarray, queries: np.ndarray, n_latency: int,
+             structures: tuple[Structure, ...], truth: np.ndarray) -> list[dict[str, Any]]:
+    import faiss
+
     rows = []
     for structure in structures:
         started = time.perf_counter()
@@ -84,16 +116,10 @@ def compare(vectors: np.ndarray, queries: np.ndarray, n_latency: int,
             set_param(index, structure, value)
             _, found = index.search(queries, K)
             recall = np.mean([len(set(f) & set(t)) / K for f, t in zip(found, truth, strict=True)])
-            times = []
-            for q in queries[:n_latency]:
-                t0 = time.perf_counter()
-                index.search(q[None, :], K)
-                times.append(time.perf_counter() - t0)
-            lat = stats_ms(times)
             label = structure.name + (f" {'ef' if structure.kind == 'hnsw' else 'nprobe'}={value}"
                                       if value else "")
             rows.append({"n": len(vectors), "structure": label, "build_s": build_s,
-                         "memory_mb": memory, "p50_ms": lat.p50, "p95_ms": lat.p95,
+                         "memory_mb": memory, **_latency(index, queries[:n_latency]),
                          "recall10": float(recall), "load": load_average()})
         del index
     return rows

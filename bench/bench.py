@@ -90,6 +90,8 @@ def run_sweep(report: Report, embedder: Any, quick: bool) -> dict[str, Any]:
     sample = encode.quick_sample(passages, 32 if quick else 192)
     rows = encode.sweep(embedder, sample, [8, 16, 32] if quick else [8, 16, 32, 64], [1, 2])
     best = encode.best_settings(rows)
+    short = [q for q in questions() if len(q) < 300][:20 if quick else 60]
+    per_query = encode.query_threads(embedder, short, [1, 2])
     table = markdown_table(["threads", "batch size", "batch order", "passages/s", "load"],
                            [[r["threads"], r["batch_size"], r["order"], r["pps"], r["load"]]
                             for r in rows])
@@ -97,8 +99,13 @@ def run_sweep(report: Report, embedder: Any, quick: bool) -> dict[str, Any]:
                f"length range. Fastest: {best['threads']} thread(s), batch size "
                f"{best['batch_size']}. \"embedder\" = `embed_documents` (global longest-first "
                "sort, groups of batch×4); \"one encode call\" = sentence-transformers' own "
-               "sort over the whole list; \"unsorted\" = batches in corpus order.\n\n" + table,
-               rows)
+               "sort over the whole list; \"unsorted\" = batches in corpus order.\n\n" + table
+               + f"\n\nOne question at a time ({len(short)} short real questions, "
+               "`embed_queries`, thread counts alternated):\n\n"
+               + markdown_table(["threads", "p50 ms", "p95 ms", "load"],
+                                [[r["threads"], r["p50"], r["p95"], r["load"]]
+                                 for r in per_query]),
+               {"encode": rows, "query": per_query})
     return best
 
 

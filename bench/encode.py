@@ -139,6 +139,24 @@ def sweep(embedder: Any, passages: list[str], batch_sizes: list[int],
     return rows
 
 
+def query_threads(embedder: Any, questions: list[str], threads: list[int],
+                  rounds: int = 2) -> list[dict[str, Any]]:
+    """Single-question embedding latency per torch thread count (the chat's per-query cost).
+
+    Thread counts alternate over ``rounds`` so that a change in machine load hits each alike.
+    """
+    from bench.common import stats_ms
+
+    times: dict[int, list[float]] = {n: [] for n in threads}
+    for _ in range(rounds):
+        for n in threads:
+            with torch_threads(n):
+                for q in questions:
+                    times[n].append(timed(lambda q=q: embedder.embed_queries([q]))[0])
+    return [{"threads": n, **stats_ms(t).__dict__, "load": load_average()}
+            for n, t in times.items()]
+
+
 def backend_comparison(embedder: Any, passages: list[str], batch_size: int,
                        gold: list[dict] | None, chunks: list | None,
                        ort_path: str | None) -> list[dict[str, Any]]:

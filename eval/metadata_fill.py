@@ -29,15 +29,15 @@ from rag.people import answerers_and_ministries, askers_and_parties  # noqa: E40
 from rag.read import load_document  # noqa: E402
 
 FIELDS = [
-    "title", "vergaderjaar", "ah_nr", "zaak_nr", "asked_by", "asked_to", "answered_by",
+    "title", "subject", "vergaderjaar", "ah_nr", "zaak_nr", "asked_by", "asked_to", "answered_by",
     "date_submitted", "date_received", "askers", "parties", "answerers", "ministries",
 ]
 # fields a document of that kind can have at all (questions have no answer, notices no askers)
 APPLIES = {
     "antwoord": set(FIELDS),
-    "vragen": {"title", "vergaderjaar", "zaak_nr", "asked_by", "asked_to", "date_submitted",
-               "askers", "parties", "ministries"},
-    "uitstel_mededeling": {"title", "vergaderjaar", "ah_nr", "zaak_nr", "answered_by",
+    "vragen": {"title", "subject", "vergaderjaar", "zaak_nr", "asked_by", "asked_to",
+               "date_submitted", "askers", "parties", "ministries"},
+    "uitstel_mededeling": {"title", "subject", "vergaderjaar", "ah_nr", "zaak_nr", "answered_by",
                            "date_received", "answerers", "ministries"},
 }
 _ASKED = re.compile(r"Vragen van (.+?) aan (.+?)(?: over |\s*\(ingezonden|$)", re.S)

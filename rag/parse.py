@@ -30,6 +30,7 @@ from rag.meta import extract_meta
 # pairing answers with questions is quadratic in the number of numbered blocks.
 MAX_TEXT_CHARS = 1_000_000
 MAX_LINES = 20_000
+MAX_SEGMENTS = 1_000
 
 _NUMS = r"\d{1,3}(?:\s*(?:,|en|t/m|tot en met|[-–])\s*\d{1,3})*"
 _VRAAG = re.compile(rf"^Vraag\s+(?P<nums>{_NUMS})\s*[.:]?(?:\s*:\s*(?P<rest>.*))?$")
@@ -157,6 +158,7 @@ def _pair(segments: list[_Segment], wrapped: bool, width: int) -> tuple[list[QAB
     anomalies: list[str] = []
     pending: list[_Segment] = []
     seen: list[_Segment] = []
+    position: dict[int, int] = {}  # id(segment) -> its index in seen (identity, not equality)
 
     def text_of(seg: _Segment) -> str:
         return clean.join_paragraphs(seg.lines, wrapped, width)
@@ -171,6 +173,7 @@ def _pair(segments: list[_Segment], wrapped: bool, width: int) -> tuple[list[QAB
                 anomalies.append(f"vraag {_label(seg.nums)} repeated in source")
                 continue
             pending.append(seg)
+            position[id(seg)] = len(seen)
             seen.append(seg)
             continue
         if seg.nums:
@@ -185,9 +188,10 @@ def _pair(segments: list[_Segment], wrapped: bool, width: int) -> tuple[list[QAB
             anomalies.append("answer without a question")
             continue
         if qs:
-            first = seen.index(qs[0])
-            flush([q for q in pending if q not in qs and seen.index(q) < first])
-            pending = [q for q in pending if q not in qs and seen.index(q) > first]
+            first = position[id(qs[0])]
+            chosen = {id(q) for q in qs}
+            flush([q for q in pending if id(q) not in chosen and position[id(q)] < first])
+            pending = [q for q in pending if id(q) not in chosen and position[id(q)] > first]
             question = "\n\n".join(text_of(q) for q in qs)
         else:
             flush(pending)
@@ -261,6 +265,9 @@ def _parse(text: str, doc_id: str, source: str) -> Document:
     text = clean.normalise(text)
     lines = clean.prepare_lines(text)
     intro, segments = _segments(lines)
+    if len(segments) > MAX_SEGMENTS:
+        raise ParseError(f"{doc_id}: too large ({len(segments):,} numbered questions and "
+                         f"answers; the limit is {MAX_SEGMENTS:,})")
     meta = extract_meta("\n".join(intro if segments else lines[:80]), doc_id)
     wrapped = clean.is_wrapped(lines)
     width = clean.line_width(lines)

@@ -30,7 +30,8 @@ Een betaalbaar huis kost starters nog steeds te veel; de brug is een starterslen
 """
 WORD = """AH 650
 2024Z19999
-Antwoord van minister Heinen (Financiën), mede namens de minister van Defensie (ontvangen 9 december 2024)
+Antwoord van minister Heinen (Financiën), mede namens de minister van Defensie (ontvangen
+9 december 2024)
 
 1. Wat kost de brug van de landmacht over de rivier?
 

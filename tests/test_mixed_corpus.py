@@ -41,7 +41,8 @@ De landmacht beschikt over twaalf pontonbruggen voor oefeningen en inzet."""
 HTML_TEXT = """Antwoord schriftelijke vragen : Antwoord op vragen van het lid De Hoop over starters
 Vragen van het lid De Hoop (GroenLinks-PvdA) aan de Minister van Volkshuisvesting en
 Ruimtelijke Ordening over starters (ingezonden 1 oktober 2024).
-Antwoord van Minister Keijzer (Volkshuisvesting en Ruimtelijke Ordening) (ontvangen 5 november 2024).
+Antwoord van Minister Keijzer (Volkshuisvesting en Ruimtelijke Ordening) (ontvangen
+5 november 2024).
 Vraag 1
 Hoeveel starterswoningen worden er dit jaar opgeleverd?
 Antwoord 1

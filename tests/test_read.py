@@ -99,3 +99,35 @@ def test_real_pdf_pages_joined(shared: Path) -> None:
     text = read_text(shared / "corpus" / "pdf" / "ah-tk-20142015-698.pdf")
     assert "\f" in text
     assert "Vraag 1" in text and "Antwoord 1" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("x" * 1_000_001, "1,000,001 characters"), ("Vraag 1\n" * 20_001, "20,001 lines")],
+)
+def test_enormous_text_is_refused_before_parsing(tmp_path: Path, text: str, reason: str) -> None:
+    from rag.read import load_document
+
+    path = tmp_path / "groot.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ParseError, match=f"too large.*{reason}"):
+        load_document(path)
+
+
+def test_file_over_the_size_cap_is_not_read(tmp_path: Path) -> None:
+    from rag.read import load_document
+
+    path = tmp_path / "groot.pdf"
+    with path.open("wb") as fh:
+        fh.truncate(3 * 1024 * 1024)
+    with pytest.raises(ParseError, match=r"too large \(3\.0 MiB; the limit is 2 MiB\)"):
+        load_document(path, max_bytes=2 * 1024 * 1024)
+
+
+def test_too_many_numbered_blocks(tmp_path: Path) -> None:
+    from rag.read import load_document
+
+    path = tmp_path / "veel.txt"
+    path.write_text("".join(f"Vraag {i}\nx?\nAntwoord {i}\nja.\n" for i in range(1, 600)))
+    with pytest.raises(ParseError, match="1,198 numbered questions"):
+        load_document(path)
