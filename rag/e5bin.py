@@ -12,7 +12,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -208,7 +208,7 @@ def _nmt_nfkc_charsmap() -> bytes:
         normalization_rule_name="nmt_nfkc",
         minloglevel=2,
     )
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]
     proto.ParseFromString(buf.getvalue())
     return proto.normalizer_spec.precompiled_charsmap
 
@@ -233,7 +233,8 @@ def build_tokenizer(vocab: E5Vocab) -> Tokenizer:
     from tokenizers.models import Unigram
 
     precompiled = normalizers.Precompiled(_nmt_nfkc_charsmap())
-    before, after = [], []
+    before: list[Any] = []  # tokenizers normalizers
+    after: list[Any] = []
     for cp in range(1, 0x110000):
         if 0xD800 <= cp < 0xE000:
             continue

@@ -212,7 +212,7 @@ def score_set(name: str, questions: Sequence[GoldQuestion], passages: Passages,
             idx = [i for i, q in enumerate(questions)
                    if q.answerable and (kind == "all" or q.kind == kind)]
             metrics["document"][kind] = retrieval_metrics(
-                [doc_rankings[i] for i in idx], [{questions[i].doc_id} for i in idx])
+                [doc_rankings[i] for i in idx], [{str(questions[i].doc_id)} for i in idx])
             metrics["vraag"][kind] = retrieval_metrics(
                 [unit_rankings[i] for i in idx], [relevant[i] for i in idx])
         answerable = [i for i, q in enumerate(questions) if q.answerable]
@@ -230,7 +230,7 @@ def score_set(name: str, questions: Sequence[GoldQuestion], passages: Passages,
                 q.id, q.kind, retriever.value,
                 tuple((passages.doc_keys[r], passages.vraag[r], s)
                       for r, s in run.rows[:HITS_SHOWN]),
-                first_relevant_rank(doc_rankings[i], {q.doc_id}) if q.answerable else None,
+                first_relevant_rank(doc_rankings[i], {str(q.doc_id)}) if q.answerable else None,
                 first_relevant_rank(unit_rankings[i], relevant[i]) if q.answerable else None,
                 run.confidence, run.confidence < cut)
             for i, (q, run) in enumerate(zip(questions, query_runs, strict=True)))
