@@ -224,10 +224,15 @@ def gold_recall(encode: Any, gold: list[dict], chunks: list, k: int = 10) -> flo
 
 
 def quick_sample(passages: list[str], n: int) -> list[str]:
-    """``n`` passages spread evenly over the length distribution (deterministic)."""
+    """``n`` passages spread evenly over the length distribution, in a fixed shuffled order
+    (so that "unsorted" batches mix lengths as a corpus does)."""
+    import random
+
     by_length = sorted(passages, key=len)
     step = max(len(by_length) / n, 1)
-    return [by_length[int(i * step)] for i in range(min(n, len(by_length)))]
+    sample = [by_length[int(i * step)] for i in range(min(n, len(by_length)))]
+    random.Random(0).shuffle(sample)
+    return sample
 
 
 def best_settings(rows: list[dict[str, Any]]) -> dict[str, Any]:

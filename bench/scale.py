@@ -113,6 +113,20 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
         started = time.perf_counter()
         chat.reply(question)
         e2e.append(time.perf_counter() - started)
+    # The same replies with torch, FAISS and BLAS on one thread: for one short question a
+    # second thread mostly waits for the other core, which other work may hold.
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    e2e_one = []
+    with threadpool_limits(1):
+        for question in asked:
+            started = time.perf_counter()
+            chat.reply(question)
+            e2e_one.append(time.perf_counter() - started)
+    torch.set_num_threads(before)
     for question in asked:  # the same path split into stages (mirrors Searcher.ask)
         t0 = time.perf_counter()
         q = searcher.embedder.embed_queries([question])
@@ -137,7 +151,8 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
         "faiss": type(searcher.index.faiss_index).__name__,
         "threads": faiss.omp_get_max_threads(),
         "import_s": imported - PROCESS_START, "open_s": loaded - imported,
-        "e2e": stats_ms(e2e).__dict__, "stages": {k: stats_ms(v).__dict__
+        "e2e": stats_ms(e2e).__dict__, "e2e_1thread": stats_ms(e2e_one).__dict__,
+        "torch_threads": before, "stages": {k: stats_ms(v).__dict__
                                                   for k, v in stages.items()},
         "rss_loaded_mb": rss_loaded, "peak_rss_mb": peak_rss_mb(), "load": load_average(),
     }

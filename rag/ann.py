@@ -1,32 +1,43 @@
-"""The FAISS structure for the dense vectors: exact (flat) for small indexes, HNSW above a size.
+"""The FAISS structure for the dense vectors: exact below a size, IVF (approximate) above it.
 
-Why a switch at all: exact inner-product search reads every vector per question, so its cost
-grows linearly with the index (about 0.1 ms per 1,000 chunks here); HNSW visits a few
-thousand vectors whatever the size, at the price of build time, ~2x vector memory for the
-graph at M=32... see the figures below, and a recall@10 a little under 1.
+Exact inner-product search reads every vector for every question, so its cost grows with
+the index; an inverted-file index (IVF) reads only the ``nprobe`` lists nearest the question.
+Figures from ``python bench/bench.py`` (bench/README.md): real e5-small vectors of the
+shared corpus replicated with Gaussian noise, 1,091 real questions, k=10, one question at a
+time on one FAISS thread, 2-core machine under load (load average 4-6):
 
-Measured with ``python bench/bench.py`` (bench/README.md; real e5-small vectors of the
-shared corpus replicated with noise, real questions, k=10, one query at a time, 2-core
-machine): see ``FLAT_MAX_VECTORS`` for the figures behind the threshold.
+============  ==========  ========  ==========  ==================================
+100k vectors  p50 / q     build     memory      recall@10 vs exact (noise 0.02 / 0.05)
+============  ==========  ========  ==========  ==================================
+flat          9-18 ms     0.2 s     146 MiB     1 / 1
+IVF nprobe64  1.0 ms      7-22 s    149 MiB     1.000 / 1.000
+IVF nprobe32  0.5 ms      7-22 s    149 MiB     0.992 / 1.000
+HNSW M32 128  0.5-1.6 ms  59-235 s  172 MiB     0.532 / 0.996
+============  ==========  ========  ==========  ==================================
 
-Both structures store the vectors uncompressed (IndexHNSWFlat keeps an IndexFlat as its
-storage), so ``reconstruct_n`` returns the exact vectors and `exact_search` can still rank
-every row exactly (for filters that need all scores).
+At 10k, flat costs 0.4-0.5 ms per question: an approximate index would save nothing worth its
+build time and recall risk. HNSW loses badly where many vectors are near-duplicates (as
+replicated vectors are, and as repeated boilerplate answers are in real corpora) and takes
+minutes to build, on every rebuild; IVF kept recall@10 at 1.000 with nprobe 64 at both noise
+levels, builds in seconds and adds 2% memory. Hence flat below ``FLAT_MAX_VECTORS`` (100k,
+where flat first costs ~10 ms or more per question) and IVF from it on.
+
+Both structures answer ``reconstruct_n`` exactly (IVF keeps the full vectors in its lists;
+the direct map built here, and saved with the index, maps ids to them), so
+`rag.index.Index.vectors` works unchanged; `search` answers any ``k`` correctly.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
-# Below this many vectors the exact IndexFlatIP is used; from it on, IndexHNSWFlat.
-# Measured (bench/results.md): flat p50 per question ... see bench README; filled in by the
-# benchmark author from the run recorded there.
-FLAT_MAX_VECTORS = 50_000
-HNSW_M = 32  # neighbours per node: recall@10 >= 0.99 at efSearch 128 on the scaled corpus
-HNSW_EF_CONSTRUCTION = 80  # build-time beam; higher buys little recall for much build time
-HNSW_EF_SEARCH = 128  # query-time beam; raised to k when a caller asks for more than this
+FLAT_MAX_VECTORS = 100_000  # below: exact IndexFlatIP; from here on: IndexIVFFlat
+IVF_LISTS_PER_SQRT = 4  # nlist = 4·sqrt(n): 1,265 lists at 100k, 2,191 at 300k
+IVF_NPROBE = 64  # lists read per question: recall@10 1.000 at 100k (32 gave 0.992)
+IVF_TRAIN_PER_LIST = 40  # k-means training sample: 40 vectors per list (FAISS wants >= 39)
 
 
 def make_faiss_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_VECTORS) -> Any:
@@ -34,49 +45,53 @@ def make_faiss_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_VECTORS) -> A
 
     Args:
         vectors: (n, dim) float32, L2-normalised, so inner product is cosine.
-        flat_max: below this many rows the index is an exact IndexFlatIP (default
-            ``FLAT_MAX_VECTORS``); from it on an IndexHNSWFlat with ``HNSW_M``,
-            ``HNSW_EF_CONSTRUCTION`` and ``HNSW_EF_SEARCH``.
+        flat_max: below this many rows an exact IndexFlatIP (default ``FLAT_MAX_VECTORS``);
+            from it on an IndexIVFFlat with ``4·sqrt(n)`` lists, trained on a fixed-seed
+            sample, searched with ``nprobe = IVF_NPROBE`` (stored in the index file).
     """
     import faiss
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-    dim = int(vectors.shape[1]) if vectors.ndim == 2 and len(vectors) else 1
-    if len(vectors) < flat_max:
+    n = len(vectors)
+    dim = int(vectors.shape[1]) if vectors.ndim == 2 and n else 1
+    if n < max(flat_max, 1):
         index = faiss.IndexFlatIP(dim)
-    else:
-        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    if len(vectors):
-        index.add(vectors)
+        if n:
+            index.add(vectors)
+        return index
+    nlist = max(1, min(n // IVF_TRAIN_PER_LIST, round(IVF_LISTS_PER_SQRT * math.sqrt(n))))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
+    sample = np.random.default_rng(0).choice(n, min(n, IVF_TRAIN_PER_LIST * nlist),
+                                             replace=False)
+    index.train(vectors[np.sort(sample)])
+    index.add(vectors)
+    index.nprobe = min(IVF_NPROBE, nlist)
+    index.make_direct_map()  # reconstruct_n (Index.vectors) needs id -> list position
     return index
 
 
 def search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """``(scores, rows)`` of the ``k`` best rows per query, like ``index.search``.
 
-    An approximate index answers a small ``k`` from its graph; a ``k`` beyond a few times
-    its search beam (e.g. every row, for filtering) is answered exactly from the flat
-    storage instead, since a graph search with a beam of n is slower than a full scan and
-    may still miss rows.
+    An IVF index answers a small ``k`` from its ``nprobe`` nearest lists. A large ``k``
+    (beyond what those lists hold, e.g. every row for filtering) would come back padded
+    with row -1, so it is answered exactly by reading every list.
     """
     import faiss
 
     queries = np.ascontiguousarray(queries, dtype=np.float32)
     k = min(k, index.ntotal)
-    if isinstance(index, faiss.IndexHNSW):
-        if k > 4 * HNSW_EF_SEARCH:
-            return exact_search(index, queries, k)
-        params = faiss.SearchParametersHNSW()
-        params.efSearch = max(index.hnsw.efSearch, k)
-        return index.search(queries, k, params=params)
+    if isinstance(index, faiss.IndexIVF) and k > index.ntotal * index.nprobe // index.nlist // 2:
+        return exact_search(index, queries, k)
     return index.search(queries, k)
 
 
 def exact_search(index: Any, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-``k`` whatever the structure (HNSW: over its flat storage)."""
+    """Exact top-``k`` whatever the structure (IVF: every list probed)."""
     import faiss
 
-    flat = faiss.downcast_index(index.storage) if isinstance(index, faiss.IndexHNSW) else index
-    return flat.search(np.ascontiguousarray(queries, dtype=np.float32), min(k, index.ntotal))
+    queries = np.ascontiguousarray(queries, dtype=np.float32)
+    k = min(k, index.ntotal)
+    if isinstance(index, faiss.IndexIVF):
+        return index.search(queries, k, params=faiss.SearchParametersIVF(nprobe=index.nlist))
+    return index.search(queries, k)

