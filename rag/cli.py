@@ -156,12 +156,16 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
 def parse_report(corpus_dir: Path) -> None:
     """Print, per file, the blocks found and any anomaly; then the parse-quality share."""
     from rag.corpus import load_corpus
+    from rag.document import DocKind
     from rag.parse import is_consecutive
 
     corpus = load_corpus(corpus_dir)
     for doc in corpus.documents:
         numbers = ",".join("+".join(map(str, b.vraag)) for b in doc.blocks)
-        flag = "ok" if is_consecutive(doc) else "CHECK"
+        if doc.kind is not DocKind.ANSWERS:
+            flag = "-"  # not indexed; its skip line below says why
+        else:
+            flag = "ok" if is_consecutive(doc) else "CHECK"
         click.echo(f"{flag:5} {doc.source}: {doc.kind.value}, {len(doc.blocks)} blocks [{numbers}]")
         for anomaly in doc.anomalies:
             click.echo(f"        {anomaly}")
