@@ -162,10 +162,9 @@ def parse_report(corpus_dir: Path) -> None:
     corpus = load_corpus(corpus_dir)
     for doc in corpus.documents:
         numbers = ",".join("+".join(map(str, b.vraag)) for b in doc.blocks)
-        if doc.kind is not DocKind.ANSWERS:
-            flag = "-"  # not indexed; its skip line below says why
-        else:
-            flag = "ok" if is_consecutive(doc) else "CHECK"
+        # Documents that are not indexed get "-": their skip line below says why.
+        flag = ("-" if doc.kind is not DocKind.ANSWERS
+                else "ok" if is_consecutive(doc) else "CHECK")
         click.echo(f"{flag:5} {doc.source}: {doc.kind.value}, {len(doc.blocks)} blocks [{numbers}]")
         for anomaly in doc.anomalies:
             click.echo(f"        {anomaly}")
