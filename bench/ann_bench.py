@@ -35,12 +35,12 @@ class Structure:
 STRUCTURES = (
     Structure("flat, 1 thread", "flat"),
     Structure("hnsw M32", "hnsw", m=32, ef_construction=80, search_params=(64, 128, 256)),
-    Structure("ivf (rag.ann)", "ivf", search_params=(16, 32, 64)),
+    Structure("ivf (bench.ann)", "ivf", search_params=(16, 32, 64)),
 )
 QUICK_STRUCTURES = (
     Structure("flat, 1 thread", "flat"),
     Structure("hnsw M16", "hnsw", m=16, ef_construction=64, search_params=(64, 128)),
-    Structure("ivf (rag.ann)", "ivf", search_params=(32, 64)),
+    Structure("ivf (bench.ann)", "ivf", search_params=(32, 64)),
 )
 
 
@@ -55,7 +55,7 @@ def build(structure: Structure, vectors: np.ndarray) -> Any:
         index = faiss.IndexHNSWFlat(dim, structure.m, faiss.METRIC_INNER_PRODUCT)
         index.hnsw.efConstruction = structure.ef_construction
     else:  # the project's own choice, forced past its size threshold
-        from rag.ann import make_faiss_index
+        from bench.ann import make_faiss_index
 
         return make_faiss_index(vectors, flat_max=0)
     index.add(vectors)

@@ -6,9 +6,9 @@ approximate search, memory and cold start. One command, one Markdown report.
     python bench/bench.py --only scale ann --scales 1000 10000
 
 Tables are printed as each section finishes and written to ``bench/results.md`` (and the
-raw figures to ``bench/results.json``); a full run also replaces the results block of
-``bench/README.md``. Every row carries the load average at the time it was measured: figures
-taken while other work runs on the machine are slower than the machine is.
+raw figures to ``bench/results.json``; ``results-quick.*`` with --quick); a full run also
+replaces the results block of ``bench/README.md``. Every row carries the load average at
+the time it was measured: figures taken while other work runs are slower than the machine.
 """
 
 from __future__ import annotations
@@ -87,16 +87,19 @@ def _cores() -> int:
 def run_sweep(report: Report, embedder: Any, quick: bool) -> dict[str, Any]:
     """Batch size × threads × batch order on a length-stratified sample of real passages."""
     _, passages = shared_chunks()
-    sample = encode.quick_sample(passages, 32 if quick else 192)
-    rows = encode.sweep(embedder, sample, [4, 8, 16] if quick else [4, 8, 16, 32, 64], [1, 2])
+    # Padding depends on how alike neighbouring lengths are, so only the whole corpus gives
+    # true batch-size figures; --quick uses a sample, which favours small batches.
+    sample = encode.quick_sample(passages, 48 if quick else len(passages))
+    rows = encode.sweep(embedder, sample, [4, 8, 16] if quick else [4, 8, 16, 32], [1, 2])
     best = encode.best_settings(rows)
     short = [q for q in questions() if len(q) < 300][:20 if quick else 60]
     per_query = encode.query_threads(embedder, short, [1, 2])
     table = markdown_table(["threads", "batch size", "batch order", "passages/s", "load"],
                            [[r["threads"], r["batch_size"], r["order"], r["pps"], r["load"]]
                             for r in rows])
-    report.add("Encoder settings (raw encode)", f"{len(sample)} real passages spread over the "
-               f"length range. Fastest: {best['threads']} thread(s), batch size "
+    report.add("Encoder settings (raw encode)", f"{len(sample)} real passages "
+               f"({'a sample spread over the length range' if quick else 'the shared corpus'}"
+               f", shuffled). Fastest: {best['threads']} thread(s), batch size "
                f"{best['batch_size']}. \"embedder\" = `embed_documents` (global longest-first "
                "sort, groups of batch×4); \"one encode call\" = sentence-transformers' own "
                "sort over the whole list; \"unsorted\" = batches in corpus order.\n\n" + table
@@ -237,7 +240,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run these sections only")
     parser.add_argument("--scales", nargs="+", type=int, help="index sizes (chunks)")
     parser.add_argument("--queries", type=int, help="questions per latency measurement")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
+    parser.add_argument("--out", type=Path, help="Markdown report (default: bench/results.md; "
+                        "with --quick bench/results-quick.md, so a check never overwrites "
+                        "the full results)")
     parser.add_argument("--ort-path", default=str(CACHE.parent / "vb-ort"),
                         help="extra sys.path entry holding onnxruntime/onnx/onnxscript "
                              "(pip install --target DIR ...), if not in the venv")
@@ -245,7 +250,9 @@ def main() -> None:
     sections = args.only or SECTIONS
     scales = tuple(args.scales or (QUICK_SCALES if args.quick else FULL_SCALES))
     n_queries = args.queries or (30 if args.quick else 100)
-    report = Report(args.out, args.quick)
+    out = args.out or Path(__file__).with_name("results-quick.md" if args.quick
+                                               else "results.md")
+    report = Report(out, args.quick)
     report.raw["_load"] = load_average()
     embedder, best = None, None
     if {"sweep", "build", "backends"} & set(sections):
@@ -273,7 +280,7 @@ def main() -> None:
             head, rest = text.split(BEGIN, 1)
             README.write_text(head + BEGIN + "\n" + report.markdown() + "\n" + END
                               + rest.split(END, 1)[1], "utf-8")
-    print(f"\nWritten: {args.out}", flush=True)
+    print(f"\nWritten: {out}", flush=True)
 
 
 if __name__ == "__main__":

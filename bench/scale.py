@@ -28,6 +28,7 @@ from bench.common import (  # noqa: E402  (PROCESS_START first: cold start count
     CACHE,
     MODEL,
     ROOT,
+    SHARED,
     cached_embeddings,
     load_average,
     peak_rss_mb,
@@ -54,7 +55,7 @@ def scaled_index(n: int, force: bool = False) -> Path:
         return path
     chunks, passages = shared_chunks()
     base = cached_embeddings(passages, "passage")
-    corpus = load_corpus(Path(ROOT.parent / "shared" / "corpus"))
+    corpus = load_corpus(SHARED / "corpus")
     docs = {d.doc_id: d for d in corpus.answer_documents}
     reps = -(-n // len(chunks))
     all_chunks = [c if j == 0 else replace(c, chunk_id=f"{c.chunk_id}~{j}",

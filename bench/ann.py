@@ -1,26 +1,33 @@
-"""The FAISS structure for the dense vectors: exact below a size, IVF (approximate) above it.
+"""Candidate FAISS structures for the dense vectors: exact up to a size, IVF above it.
+
+Measured here, not yet used by the index: the default hybrid ranking (rag.answer) needs the
+cosine of every passage for its score scaling, which it computes exactly with one BLAS
+thread (36 ms at 300k passages); an approximate structure pays off only once retrieval
+works on candidate sets (ANN top-N plus BM25 top-N, then fusion).
 
 Exact inner-product search reads every vector for every question, so its cost grows with
 the index; an inverted-file index (IVF) reads only the ``nprobe`` lists nearest the question.
 Figures from ``python bench/bench.py`` (bench/README.md): real e5-small vectors of the
-shared corpus replicated with Gaussian noise, 1,091 real questions, k=10, one question at a
-time on one FAISS thread, 2-core machine under load (load average 4-6):
+shared corpus replicated with Gaussian noise (σ 0.02: near-duplicates, as boilerplate answers
+are; σ 0.05: no cluster structure left), 1,091 real questions, k=10, one question at a time
+on one FAISS thread, 2-core machine (load average ~1.8):
 
-============  ==========  ========  ==========  ==================================
-100k vectors  p50 / q     build     memory      recall@10 vs exact (noise 0.02 / 0.05)
-============  ==========  ========  ==========  ==================================
-flat          9-18 ms     0.2 s     146 MiB     1 / 1
-IVF nprobe64  1.0 ms      7-22 s    149 MiB     1.000 / 1.000
-IVF nprobe32  0.5 ms      7-22 s    149 MiB     0.992 / 1.000
-HNSW M32 128  0.5-1.6 ms  59-235 s  172 MiB     0.532 / 0.996
-============  ==========  ========  ==========  ==================================
+    vectors  structure    p50 per query  build     memory  recall@10 (σ 0.02 / 0.05)
+    100k     flat         8 ms           0.1 s     146 MB  1 / 1
+    100k     IVF nprobe64 1.0 / 8.9 ms   5 s       150 MB  1.000 / 1.000
+    100k     HNSW M32     0.5 / 1.1 ms   16-37 s   172 MB  0.532 / 0.996 (efSearch 128)
+    300k     flat         22-26 ms       0.5 s     439 MB  1 / 1
+    300k     IVF nprobe64 1.3 / 22 ms    16 s      447 MB  1.000 / 0.998
+    300k     HNSW M32     0.3 / 1.7 ms   48-124 s  517 MB  0.419 / 0.991 (efSearch 128)
 
-At 10k, flat costs 0.4-0.5 ms per question: an approximate index would save nothing worth its
-build time and recall risk. HNSW loses badly where many vectors are near-duplicates (as
-replicated vectors are, and as repeated boilerplate answers are in real corpora) and takes
-minutes to build, on every rebuild; IVF kept recall@10 at 1.000 with nprobe 64 at both noise
-levels, builds in seconds and adds 2% memory. Hence flat below ``FLAT_MAX_VECTORS`` (100k,
-where flat first costs ~10 ms or more per question) and IVF from it on.
+With two FAISS threads flat took 20 ms at 100k and 59-65 ms at 300k (waiting on the busy
+second core); at 10k flat costs 0.5 ms, so below 100k an approximate index saves nothing
+worth its build time and recall risk. Above 100k, IVF: where vectors cluster it is 7-20x
+faster than flat at recall 1.000; where they do not, its lists are uneven and it is no
+faster than flat, but still right (0.998). HNSW fails the other way: it loses the right
+answers among near-duplicates (recall 0.42-0.53) and costs 3-8x IVF's build time, paid on
+every rebuild, plus 18% memory. A structure that can be slow is preferred to one that can be
+wrong. Hence flat up to ``FLAT_MAX_VECTORS`` (100k) and IVF above it.
 
 Both structures answer ``reconstruct_n`` exactly (IVF keeps the full vectors in its lists;
 the direct map built here, and saved with the index, maps ids to them), so
@@ -34,9 +41,9 @@ from typing import Any
 
 import numpy as np
 
-FLAT_MAX_VECTORS = 100_000  # below: exact IndexFlatIP; from here on: IndexIVFFlat
+FLAT_MAX_VECTORS = 100_000  # up to this many vectors exact IndexFlatIP; above it IndexIVFFlat
 IVF_LISTS_PER_SQRT = 4  # nlist = 4·sqrt(n): 1,265 lists at 100k, 2,191 at 300k
-IVF_NPROBE = 64  # lists read per question: recall@10 1.000 at 100k (32 gave 0.992)
+IVF_NPROBE = 64  # lists read per question: recall@10 >= 0.998 at 100k-300k (32: 0.947-0.988)
 IVF_TRAIN_PER_LIST = 40  # k-means training sample: 40 vectors per list (FAISS wants >= 39)
 
 
@@ -45,8 +52,8 @@ def make_faiss_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_VECTORS) -> A
 
     Args:
         vectors: (n, dim) float32, L2-normalised, so inner product is cosine.
-        flat_max: below this many rows an exact IndexFlatIP (default ``FLAT_MAX_VECTORS``);
-            from it on an IndexIVFFlat with ``4·sqrt(n)`` lists, trained on a fixed-seed
+        flat_max: up to this many rows an exact IndexFlatIP (default ``FLAT_MAX_VECTORS``);
+            above it an IndexIVFFlat with ``4·sqrt(n)`` lists, trained on a fixed-seed
             sample, searched with ``nprobe = IVF_NPROBE`` (stored in the index file).
     """
     import faiss
@@ -54,7 +61,7 @@ def make_faiss_index(vectors: np.ndarray, flat_max: int = FLAT_MAX_VECTORS) -> A
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n = len(vectors)
     dim = int(vectors.shape[1]) if vectors.ndim == 2 and n else 1
-    if n < max(flat_max, 1):
+    if n <= flat_max or n == 0:
         index = faiss.IndexFlatIP(dim)
         if n:
             index.add(vectors)
