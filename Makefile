@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
 #   make run   install, provision the model, build the sample index, start the chat
-#   make test  install, then run every test (the real-model ones included)
+#   make test  install, lint and type-check, then run every test (real-model and browser too)
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -14,6 +14,8 @@ run: install
 	$(BIN)/python app.py
 
 test: install
+	$(BIN)/ruff check rag tests eval bench app.py
+	$(BIN)/mypy rag app.py
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 install: $(VENV)/.installed
