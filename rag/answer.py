@@ -119,7 +119,9 @@ class Searcher:
 
     def _all_vectors(self) -> np.ndarray:
         if self._vectors is None:
-            self._vectors = self.index.vectors() if self.index.chunks else np.zeros((0, 1))
+            # A view is safe here: this Searcher keeps its Index, and so FAISS's storage, alive.
+            self._vectors = (self.index.vectors_view() if self.index.chunks
+                             else np.zeros((0, 1), dtype=np.float32))
         return self._vectors
 
 

@@ -80,20 +80,25 @@ class Index:
     generation: Path | None = None  # the folder the files were read from
 
     def vectors(self) -> np.ndarray:
-        """All stored vectors as a read-only (n, dim) float32 array, for exact scoring.
+        """All stored vectors as a (n, dim) float32 array of their own (a copy)."""
+        import faiss
 
-        For a flat index this is a view of FAISS's own storage, not a copy: at 300k passages
-        a copy would cost another 440 MB in the chat process.
+        assert isinstance(self.faiss_index, faiss.Index)
+        return self.faiss_index.reconstruct_n(0, self.faiss_index.ntotal)
+
+    def vectors_view(self) -> np.ndarray:
+        """The stored vectors without a copy, read-only: valid only while this Index lives.
+
+        For a flat index this is FAISS's own storage: at 300k passages a copy would cost
+        another 440 MB in the chat process. Keep this Index referenced while using it.
         """
         import faiss
 
         index = self.faiss_index
-        assert isinstance(index, faiss.Index)
-        if isinstance(index, faiss.IndexFlat) and index.ntotal:
-            view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
-            view = view.reshape(index.ntotal, index.d)
-        else:
-            view = index.reconstruct_n(0, index.ntotal)
+        if not (isinstance(index, faiss.IndexFlat) and index.ntotal):
+            return self.vectors()
+        view = faiss.rev_swig_ptr(index.get_xb(), index.ntotal * index.d)
+        view = view.reshape(index.ntotal, index.d)
         view.flags.writeable = False
         return view
 

@@ -49,3 +49,13 @@ def test_rebuild_swaps_generations_and_leaves_one(tmp_path: Path) -> None:
     assert read_manifest(tmp_path / "idx").n_chunks == 5
     assert sorted(p.name for p in (tmp_path / "idx").iterdir() if p.name != "current") == [
         current_generation(tmp_path / "idx").name]
+
+
+def test_vectors_copy_outlives_its_index_and_view_matches(tmp_path: Path) -> None:
+    _, vectors = build_small_index(tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    view = index.vectors_view()
+    np.testing.assert_array_equal(view, index.vectors())
+    assert not view.flags.writeable
+    copy = load_index(tmp_path / "idx").vectors()  # its Index is gone at once
+    np.testing.assert_allclose(copy, vectors, atol=1e-6)
