@@ -26,6 +26,7 @@ from rag.errors import QueryError, RagError
 from rag.filters import Filter
 from rag.present import (
     answerers,
+    block_parts,
     esc,
     long_citation,
     plain_reference,
@@ -72,6 +73,7 @@ class Chat:
 
     def __init__(self, searcher: Searcher) -> None:
         self.searcher = searcher
+        self._parts = block_parts(searcher.index.chunks)
         # One question at a time per process: the embedder loads its model lazily, and two
         # first questions at once must not load it twice.
         self._lock = threading.Lock()
@@ -101,7 +103,7 @@ class Chat:
             with self._lock:
                 answer = self.searcher.ask(message, k=int(k), where=where)
             hits = () if answer.abstained else answer.hits
-            fulls = tuple(whole_answer(self.searcher.index.chunks, h.chunk) for h in hits)
+            fulls = tuple(whole_answer(self._parts, h.chunk) for h in hits)
             html = render_answer(answer.hits, answer.question, abstained=answer.abstained,
                                  full_answers=fulls or None)
         except QueryError as exc:

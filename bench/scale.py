@@ -96,11 +96,12 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
     from app import Chat
     from rag.answer import open_searcher
     from rag.config import Settings
-    from rag.present import render_answer, whole_answer
+    from rag.present import block_parts, render_answer, whole_answer
     from rag.retrieve import combine, dense_scores, to_hits, top_rows
 
     imported = time.perf_counter()
     searcher = open_searcher(Settings(index_dir=index, model=MODEL))
+    parts = block_parts(searcher.index.chunks)  # once per index, as the chat does
     chat = Chat(searcher)
     chat.warm_up()
     searcher._all_vectors()  # what the first ask does once: the (n, dim) copy of the vectors
@@ -139,7 +140,7 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
         ranked = top_rows(combine(searcher.retriever, dense, lexical, searcher.fusion), 5)
         t4 = time.perf_counter()
         hits = to_hits(searcher.index, ranked)
-        fulls = [whole_answer(searcher.index.chunks, h.chunk) for h in hits]
+        fulls = [whole_answer(parts, h.chunk) for h in hits]
         render_answer(hits, question, full_answers=fulls)
         t5 = time.perf_counter()
         searcher.index.faiss_index.search(np.ascontiguousarray(q, dtype=np.float32), 10)

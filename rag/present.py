@@ -12,7 +12,7 @@ exactly the same output. Two rules hold throughout:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rag.chunk import Chunk
@@ -204,13 +204,27 @@ def select_quote(answer: str, question: str, max_words: int = DEFAULT_QUOTE_WORD
 
 
 
-def whole_answer(chunks: Sequence[Chunk], chunk: Chunk) -> str:
-    """The complete answer a chunk belongs to: all its parts, in order (a single part as is)."""
+def block_parts(chunks: Sequence[Chunk]) -> dict[tuple[str, tuple[int, ...]], list[Chunk]]:
+    """The parts of every split answer, by (document, vraag), in order; built once per index
+    so that showing a whole answer does not scan every chunk (300k in a large index)."""
+    parts: dict[tuple[str, tuple[int, ...]], list[Chunk]] = {}
+    for chunk in chunks:
+        if chunk.n_parts > 1:
+            parts.setdefault((chunk.doc_id, chunk.vraag), []).append(chunk)
+    for group in parts.values():
+        group.sort(key=lambda c: c.part)
+    return parts
+
+
+def whole_answer(parts: Mapping[tuple[str, tuple[int, ...]], Sequence[Chunk]],
+                 chunk: Chunk) -> str:
+    """The complete answer a chunk belongs to: all its parts, in order (a single part as is).
+
+    ``parts`` comes from `block_parts`.
+    """
     if chunk.n_parts == 1:
         return chunk.answer
-    parts = sorted((c for c in chunks if c.doc_id == chunk.doc_id and c.vraag == chunk.vraag),
-                   key=lambda c: c.part)
-    return "\n\n".join(c.answer for c in parts)
+    return "\n\n".join(c.answer for c in parts[(chunk.doc_id, chunk.vraag)])
 
 
 def relevance(score: float, best: float) -> str:

@@ -15,6 +15,7 @@ from rag.present import (
     NO_ANSWER_TITLE,
     Quote,
     answerer_phrase,
+    block_parts,
     dutch_date,
     esc,
     long_citation,
@@ -183,8 +184,9 @@ def test_sentence_spans_keep_paragraphs_and_footnote_numbers() -> None:
 def test_whole_answer_joins_the_parts_in_order() -> None:
     parts = [Chunk(f"d#v2/p{i}", "d", (2,), i, 2, "V?", f"Deel {i}.") for i in (2, 1)]
     other = Chunk("d#v3", "d", (3,), 1, 1, "W?", "Anders.")
-    assert whole_answer([*parts, other], parts[0]) == "Deel 1.\n\nDeel 2."
-    assert whole_answer([other], other) == "Anders."
+    assert whole_answer(block_parts([parts[1], other, parts[0]]), parts[0]) == (
+        "Deel 1.\n\nDeel 2.")
+    assert whole_answer(block_parts([other]), other) == "Anders."
 
 
 # --- escaping and rendering -------------------------------------------------------------
