@@ -115,9 +115,14 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
               help="Only answers received on or after this date.")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
               help="Only answers received on or before this date.")
+@click.option("--retriever", type=click.Choice(RETRIEVERS), default="hybrid", show_default=True,
+              help="Ranking: Dutch BM25, dense (the model) or both fused.")
+@click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
+              help="Best dense cosine below which nothing counts as found (env RAG_MIN_SCORE; "
+                   "default: the model's calibrated threshold).")
 def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
         vergaderjaar: str | None, ministry: str | None, party: str | None,
-        date_from: Any, date_to: Any) -> None:
+        date_from: Any, date_to: Any, retriever: str, min_score: float | None) -> None:
     """Quote the earlier answers most relevant to QUESTION, with citations.
 
     \b
@@ -134,13 +139,19 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
                        date_to=date_to.date().isoformat() if date_to else None)
     except RagError as exc:
         raise click.UsageError(str(exc)) from None
-    searcher = open_searcher(Settings(index_dir=index_dir, model=model), notify=_notify)
-    answer = searcher.ask(question, k=k, where=where)
+    searcher = open_searcher(Settings(index_dir=index_dir, model=model, min_score=min_score),
+                             notify=_notify)
+    answer = searcher.ask(question, k=k, where=where, retriever=retriever)
     if as_json:
         click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False))
         return
     if not answer.hits and where.active:
         click.echo("Geen passages gevonden die aan de filters voldoen.")
+    elif answer.abstained:
+        # The chat says the same: weak passages are worse than an honest "nothing found".
+        click.echo("Geen eerder antwoord gevonden: geen passage is relevant genoeg "
+                   "(--json toont de zwakke treffers toch).")
+        return
     for hit in answer.hits:
         click.echo(f"{hit.rank}. {hit.citation}  (score {hit.score:.3f})")
         click.echo(f"   bron: {hit.doc.source}")

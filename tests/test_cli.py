@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -116,3 +117,21 @@ def test_failed_build_keeps_the_previous_index(built: Path) -> None:
                  cwd=built)
     assert result.returncode == 1
     assert load_index(built / "idx").manifest == before
+
+
+def test_ask_says_nothing_was_found_below_the_threshold(built: Path) -> None:
+    result = subprocess.run(
+        [*RAG, "ask", "recept appeltaart", "--index", "idx", "--model", "hash:256"],
+        cwd=built, capture_output=True, text=True, timeout=120,
+        env={**os.environ, "RAG_MIN_SCORE": "0.99"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Geen eerder antwoord gevonden")
+    assert "Aanhangsel" not in result.stdout
+
+
+@pytest.mark.parametrize("retriever", ["bm25", "dense", "hybrid"])
+def test_ask_with_each_retriever(built: Path, retriever: str) -> None:
+    result = run("ask", "AI-fabriek in Nederland investeringen", "--index", "idx",
+                 "--model", "hash:256", "--retriever", retriever, "--json", "-k", "3", cwd=built)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["hits"][0]["vraag"] == [8]
