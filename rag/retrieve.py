@@ -68,17 +68,6 @@ class Hit:
         return citation(self.doc.doc_id, self.doc.meta, self.chunk.vraag)
 
 
-def dense_search(index: Index, query_vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
-    """For each query row, the ``k`` best (chunk row, score) pairs, best first."""
-    k = min(k, len(index.chunks))
-    if k <= 0:
-        return [[] for _ in range(len(query_vectors))]
-    scores, rows = index.faiss_index.search(  # type: ignore[attr-defined]
-        np.ascontiguousarray(query_vectors, dtype=np.float32), k)
-    return [[(int(r), float(s)) for r, s in zip(rs, ss, strict=True) if r >= 0]
-            for rs, ss in zip(rows, scores, strict=True)]
-
-
 def dense_scores(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
     """Cosine of one L2-normalised query with every L2-normalised passage row."""
     return np.asarray(vectors @ np.asarray(query_vector, dtype=np.float32), dtype=np.float32)

@@ -8,7 +8,7 @@ from rag.chunk import chunk_document
 from rag.config import ChunkSettings
 from rag.embed import HashingEmbedder
 from rag.index import DocRecord, load_index, save_index
-from rag.retrieve import dense_search, to_hits, top_rows
+from rag.retrieve import dense_scores, to_hits, top_rows
 from tests.helpers import build_small_index, make_document
 
 
@@ -17,7 +17,7 @@ def _brute_force(vectors: np.ndarray, queries: np.ndarray, k: int) -> list[list[
     return [list(np.argsort(-row, kind="stable")[:k]) for row in scores]
 
 
-def test_dense_search_matches_numpy_reference(tmp_path: Path) -> None:
+def test_dense_ranking_matches_numpy_reference(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     docs = [make_document(f"ah-tk-20232024-{i}") for i in range(1, 41)]
     chunks = [c for d in docs for c in chunk_document(d, ChunkSettings())]
@@ -29,7 +29,7 @@ def test_dense_search_matches_numpy_reference(tmp_path: Path) -> None:
     index = load_index(tmp_path / "idx")
     queries = rng.normal(size=(30, 64)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
-    results = dense_search(index, queries, k=10)
+    results = [top_rows(dense_scores(index.vectors_view(), q), 10) for q in queries]
     for got, want, query in zip(results, _brute_force(vectors, queries, 10), queries,
                                 strict=True):
         assert [row for row, _ in got] == want
@@ -40,14 +40,14 @@ def test_k_larger_than_index_returns_all(tmp_path: Path) -> None:
     build_small_index(tmp_path / "idx")
     index = load_index(tmp_path / "idx")
     query = HashingEmbedder().embed_queries(["brug"])
-    assert len(dense_search(index, query, k=50)[0]) == 5
+    assert len(top_rows(dense_scores(index.vectors_view(), query[0]), 50)) == 5
 
 
 def test_hits_carry_rank_citation_and_document(tmp_path: Path) -> None:
     build_small_index(tmp_path / "idx")
     index = load_index(tmp_path / "idx")
     query = HashingEmbedder().embed_queries(["Wat kost de brug over de rivier?"])
-    hits = to_hits(index, dense_search(index, query, k=3)[0])
+    hits = to_hits(index, top_rows(dense_scores(index.vectors_view(), query[0]), 3))
     assert [h.rank for h in hits] == [1, 2, 3]
     assert hits[0].chunk.vraag == (1,)
     assert hits[0].citation == "Aanhangsel Handelingen 2023–2024, nr. 100, vraag 1"
