@@ -25,7 +25,6 @@ from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import QueryError, RagError
 from rag.filters import Filter
 from rag.present import (
-    answerers,
     block_parts,
     esc,
     long_citation,
@@ -89,10 +88,10 @@ class Chat:
         return sorted({d.meta.vergaderjaar for d in docs if d.meta.vergaderjaar}, reverse=True)
 
     def ministries(self) -> list[str]:
-        """Portfolios of the answering ministers and state secretaries, alphabetically."""
+        """The ministries in the index's metadata, alphabetically: the very values the
+        ministry filter matches on."""
         docs = self.searcher.index.documents.values()
-        return sorted({p for d in docs for _, p in answerers(d.meta.answered_by)},
-                      key=str.casefold)
+        return sorted({m for d in docs for m in d.meta.ministries}, key=str.casefold)
 
     def reply(self, message: Any, k: int = DEFAULT_K, year: str | None = None,
               ministry: str | None = None) -> Reply:

@@ -86,6 +86,7 @@ class Searcher:
         self.retriever = retriever
         self.fusion = fusion
         self._vectors: np.ndarray | None = None
+        self._doc_of_row: np.ndarray | None = None
 
     def ask(self, question: str, k: int = 5, where: Filter | None = None,
             retriever: Retriever | str | None = None) -> Answer:
@@ -107,15 +108,23 @@ class Searcher:
         with threadpool_limits(limits=1, user_api="blas"):
             dense = dense_scores(self._all_vectors(), query_vector)
         lexical = self.lexical.scores(question) if chosen is not Retriever.DENSE else None
-        keep = None
-        if where is not None and where.active:
-            keep = np.array([where.matches(self.index.documents[c.doc_id])
-                             for c in self.index.chunks], dtype=bool)
+        keep = self._rows_passing(where) if where is not None and where.active else None
         ranked = top_rows(combine(chosen, dense, lexical, self.fusion), k, keep)
         hits = tuple(to_hits(self.index, ranked))
         abstained = bool(self.min_score is not None and (
             not hits or confidence(dense, keep) < self.min_score))
         return Answer(question, hits, abstained)
+
+    def _rows_passing(self, where: Filter) -> np.ndarray:
+        """Mask of the chunk rows whose document passes ``where``: the filter runs once per
+        document, not once per chunk (300k chunks, a few thousand documents)."""
+        if self._doc_of_row is None:
+            position = {doc_id: i for i, doc_id in enumerate(self.index.documents)}
+            self._doc_of_row = np.array([position[c.doc_id] for c in self.index.chunks],
+                                        dtype=np.int64)
+        passing = np.array([where.matches(doc) for doc in self.index.documents.values()],
+                           dtype=bool)
+        return passing[self._doc_of_row]
 
     def _all_vectors(self) -> np.ndarray:
         if self._vectors is None:
@@ -133,9 +142,15 @@ def lexical_for(index: Index) -> LexicalIndex:
     return build_lexical([c.passage(index.manifest.chunking) for c in index.chunks])
 
 
-def open_searcher(settings: Settings, notify: Callable[[str], None] | None = None) -> Searcher:
-    """Load the index and the model it was built with; refuse a model mismatch."""
-    embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
+def open_searcher(settings: Settings, notify: Callable[[str], None] | None = None,
+                  embedder: Embedder | None = None) -> Searcher:
+    """Load the index and the model it was built with; refuse a model mismatch.
+
+    ``embedder`` reuses one already made (and perhaps loaded) for ``settings.model``.
+    The threshold is ``settings.min_score``, else the model's calibrated one.
+    """
+    if embedder is None:
+        embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
     # The embedder is lazy: a missing or mismatched index fails here before any model load.
     index = load_index(settings.index_dir, expected_model_id=embedder.model_id)
     min_score = (settings.min_score if settings.min_score is not None

@@ -18,7 +18,6 @@ from rag.config import DEFAULT_MODEL
 from rag.errors import ModelError
 
 HASH_PREFIX = "hash:"  # "hash:256" selects the deterministic HashingEmbedder (tests, no model)
-_E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
 
 class Embedder(Protocol):
@@ -109,8 +108,10 @@ class SentenceTransformerEmbedder:
         kwargs: dict[str, Any] = {}
         if kind in (model.prompts or {}):
             kwargs["prompt_name"] = kind
-        elif "e5" in self._name.lower():
-            kwargs["prompt"] = _E5_PROMPTS[kind]
+        elif "e5" in self._name.lower():  # hub e5 models ship without prompts configured
+            from rag.provision import PROMPTS
+
+            kwargs["prompt"] = PROMPTS[kind]
         vectors = model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=False, **kwargs)
         return np.asarray(vectors, dtype=np.float32)

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from rag.chunk import Chunk
 from rag.cite import citation, vraag_label
 from rag.document import DocumentMeta
+from rag.meta import MONTHS
 from rag.retrieve import Hit
 
 ELLIPSIS = " … "
 DEFAULT_QUOTE_WORDS = 80  # long enough for a complete thought, short enough to scan five of
 NO_ANSWER_TITLE = "Geen eerder antwoord gevonden"
 
-MONTHS_NL = ("januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus",
-             "september", "oktober", "november", "december")
+MONTHS_NL = tuple(MONTHS)  # month names in calendar order
 # Programme ministers are "minister voor …", everyone else "minister van …".
 _VOOR = frozenset(s.casefold() for s in (
     "Rechtsbescherming", "Natuur en Stikstof", "Langdurige Zorg en Sport", "Klimaat en Energie",

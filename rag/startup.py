@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.answer import Searcher
+from rag.answer import Searcher, open_searcher
 from rag.build import BuildReport, build_index
-from rag.config import CALIBRATED_MIN_SCORE, Settings
+from rag.config import Settings
 from rag.embed import Embedder, load_embedder
-from rag.index import CURRENT, MANIFEST, load_index
+from rag.index import CURRENT, MANIFEST
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 
@@ -50,16 +50,9 @@ def ensure_sample_index(settings: Settings, embedder: Embedder,
 
 def open_chat_searcher(settings: Settings, build_sample: bool = False,
                        notify: Callable[[str], None] | None = None) -> Searcher:
-    """The searcher for the chat; one embedder serves both a first-start build and the search.
-
-    Like `rag.answer.open_searcher` (same threshold: ``settings.min_score``, else the
-    model's calibrated one), but when ``build_sample`` is true and there is no index yet,
-    the sample index is built first with the same embedder, so the model loads only once.
-    """
+    """`rag.answer.open_searcher`, but when ``build_sample`` is true and there is no index
+    yet, the sample index is built first with the same embedder, so the model loads once."""
     embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
     if build_sample:
         ensure_sample_index(settings, embedder, notify=notify)
-    index = load_index(settings.index_dir, expected_model_id=embedder.model_id)
-    min_score = (settings.min_score if settings.min_score is not None
-                 else CALIBRATED_MIN_SCORE.get(settings.model))
-    return Searcher(index, embedder, min_score=min_score)
+    return open_searcher(settings, notify=notify, embedder=embedder)
