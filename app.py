@@ -3,6 +3,7 @@
     python app.py                       # the sample index, built on first start
     python app.py --index /data/index   # any index built with `rag build`
     RAG_AUTH=staf:geheim python app.py --host 0.0.0.0
+    RAG_AUTH=staf:geheim python app.py --share   # a public link: loud warning, login required
 
 The chat holds no retrieval logic: every question goes to `Searcher.ask`, exactly as
 `rag ask` does, and `rag.present` turns the answer into the reply. The model is loaded once
@@ -11,8 +12,11 @@ per process and shared by every session; requests wait in Gradio's queue.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
+import os
 import sys
+import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,7 @@ from rag.answer import Searcher
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import QueryError, RagError
 from rag.filters import Filter
+from rag.login import FREE_ATTEMPTS, LOCKOUT_SECONDS, LoginError, LoginGuard, read_accounts
 from rag.present import (
     block_parts,
     esc,
@@ -196,21 +201,30 @@ def build_ui(chat: Chat) -> Any:
     return demo
 
 
-def read_auth(auth_env: str | None, auth_file: Path | None) -> list[tuple[str, str]]:
-    """``user:pass`` pairs from ``RAG_AUTH`` and/or a file (one per line, ``#`` comments)."""
-    lines = [auth_env] if auth_env else []
-    if auth_file is not None:
-        lines += auth_file.read_text(encoding="utf-8").splitlines()
-    pairs = []
-    for line in (raw.strip() for raw in lines):
-        if not line or line.startswith("#"):
-            continue
-        user, sep, password = line.partition(":")
-        if not sep or not user or not password:
-            raise click.UsageError("login must be 'gebruiker:wachtwoord' (RAG_AUTH or "
-                                   "--auth-file, one pair per line)")
-        pairs.append((user, password))
-    return pairs
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps the chat on this machine."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
+def launch_options(host: str, port: int, guard: LoginGuard | None,
+                   share: bool) -> dict[str, Any]:
+    """Gradio's launch arguments: the chat stays where it was put.
+
+    ``share`` is always an explicit bool, so neither ``GRADIO_SHARE`` nor Gradio's hosted
+    notebook detection can open a public tunnel; uploads are refused (the chat takes no
+    files) and the monitoring page is off.
+    """
+    return {
+        "server_name": host, "server_port": port, "share": bool(share),
+        "auth": guard, "auth_message": "Log in met uw Vraagbaak-account." if guard else None,
+        "max_file_size": 0, "enable_monitoring": False, "show_error": False,
+        "footer_links": [],
+    }
 
 
 def _notify(message: str) -> None:
@@ -230,39 +244,57 @@ def _notify(message: str) -> None:
               envvar="RAG_PORT", help="Port (env RAG_PORT).")
 @click.option("--auth-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="File of 'user:password' lines; or set RAG_AUTH=user:password.")
+@click.option("--login-lockout", type=click.FloatRange(min=0.1), default=LOCKOUT_SECONDS,
+              show_default=True, envvar="RAG_LOGIN_LOCKOUT",
+              help=f"Seconds a user name is locked after {FREE_ATTEMPTS} wrong passwords in a "
+                   "row; doubles with each further failure (env RAG_LOGIN_LOCKOUT).")
+@click.option("--share", is_flag=True,
+              help="Also open a public link through Gradio's share service. The chat is then "
+                   "reachable from the internet: refused without a login.")
 @click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
               help="Best dense cosine below which the reply is 'Geen eerder antwoord "
                    "gevonden' (env RAG_MIN_SCORE; default: the model's calibrated threshold, "
                    "0.8427 for the default model; -1 never abstains).")
 def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Path | None,
-         min_score: float | None) -> None:
+         login_lockout: float, share: bool, min_score: float | None) -> None:
     """Start the Vraagbaak chat in the browser (http://127.0.0.1:7860 by default)."""
-    import os
-
     from rag.startup import open_chat_searcher
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
     logging.getLogger("bm25s").setLevel(logging.WARNING)
-    auth = read_auth(os.environ.get("RAG_AUTH"), auth_file)
+    try:
+        accounts = read_accounts(os.environ.get("RAG_AUTH"), auth_file)
+    except LoginError as exc:
+        raise click.UsageError(str(exc)) from None
+    if share and not accounts:
+        raise click.UsageError("--share makes the chat public on the internet: set a login "
+                               "first (RAG_AUTH=gebruiker:wachtwoord or --auth-file)")
     settings = Settings(index_dir=index_dir or DEFAULT_INDEX_DIR, model=model,
                         min_score=min_score)
     try:
         searcher = open_chat_searcher(settings, build_sample=index_dir is None, notify=_notify)
     except RagError as exc:
         raise click.ClickException(str(exc)) from None
-    if host not in ("127.0.0.1", "localhost", "::1") and not auth:
+    if share:
+        _notify("LET OP: --share maakt de chat via een openbare link op internet bereikbaar "
+                "voor iedereen die de link heeft; alleen de login beschermt de index.")
+    elif not is_loopback(host) and not accounts:
         _notify(f"Let op: de chat luistert op {host} zonder login; zet RAG_AUTH of "
                 "--auth-file voor gedeeld gebruik.")
     chat = Chat(searcher)
     threading.Thread(target=_warm_up, args=(chat,), daemon=True).start()
+    # Gradio's file cache private to this process (0700, removed at exit) rather than the
+    # shared /tmp/gradio another app could read from or write into.
+    uploads = tempfile.TemporaryDirectory(prefix="vraagbaak-gradio-")
+    os.environ["GRADIO_TEMP_DIR"] = uploads.name
     demo = build_ui(chat)
     demo.queue(max_size=64, default_concurrency_limit=1)
     _notify(f"Vraagbaak: {len(searcher.index.chunks)} passages uit "
             f"{len(searcher.index.documents)} document(en), index {settings.index_dir}.")
-    demo.launch(server_name=host, server_port=port, auth=auth or None,
-                auth_message="Log in met uw Vraagbaak-account." if auth else None,
-                show_error=False, footer_links=[], css=CSS, theme=_theme())
+    guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
+    with uploads:
+        demo.launch(**launch_options(host, port, guard, share), css=CSS, theme=_theme())
 
 
 def _warm_up(chat: Chat) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -11,12 +12,14 @@ import numpy as np
 
 from rag.chunk import Chunk, chunk_document
 from rag.config import Settings
-from rag.corpus import Skipped, load_corpus
+from rag.corpus import CorpusLoad, Skipped, load_corpus
+from rag.document import Document
 from rag.embed import Embedder
 from rag.errors import IndexError_, RagError
-from rag.index import CURRENT, DocRecord, discard_unfinished, load_index, save_index
+from rag.folder import CURRENT, IndexFolder
+from rag.index import DocRecord, load_index, save_index
 from rag.lexical import build_lexical, save_into_generation
-from rag.lock import build_lock
+from rag.lock import BuildBusy, build_lock
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,7 @@ class BuildReport:
     documents: int
     chunks: int
     skipped: tuple[Skipped, ...]
+    damaged: tuple[Skipped, ...]  # indexed with what could be read, and what is missing
     changes: Changes
     seconds: float
     index_dir: Path
@@ -57,31 +61,56 @@ def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
     and a second build on the same folder is refused while one runs (`rag.lock`).
     """
     started = time.perf_counter()
-    with build_lock(settings.index_dir):
-        discard_unfinished(settings.index_dir)
-        corpus = load_corpus(corpus_dir)
-        documents = corpus.answer_documents
-        if not documents:
-            reasons = "; ".join(f"{s.source}: {s.reason}" for s in corpus.skipped[:5])
-            raise RagError(f"no answer documents found in {corpus_dir} ({corpus.files_read} "
-                           f"files read{'; ' + reasons if reasons else ''})")
-        chunks = [c for doc in documents for c in chunk_document(doc, settings.chunking)]
-        passages = [c.passage(settings.chunking) for c in chunks]
-        previous, note = _previous(settings, embedder)
-        if full and not note:
-            note = "full rebuild requested"
-        vectors, changes = _embed_changed(chunks, passages, previous, embedder, progress,
-                                          reuse=not note)
-        lexical = build_lexical(passages)  # BM25 over the same passages, stored beside vectors
-        save_index(
-            settings.index_dir, model_id=embedder.model_id, vectors=vectors, chunks=chunks,
-            documents=[DocRecord(d.doc_id, d.source, d.meta) for d in documents],
-            chunking=settings.chunking,
-            extra=lambda generation: save_into_generation(lexical, generation),
-        )
+    # Refused before anything is written: a folder that is not the build's own, the corpus
+    # or a folder around it, the root or home folder (`rag.folder`).
+    folder = IndexFolder.claim(settings.index_dir, corpus_dir)
+    with contextlib.ExitStack() as stack:
+        try:
+            lock_file = stack.enter_context(build_lock(folder.path))
+        except BuildBusy:
+            raise
+        except IndexError_:
+            folder.release(None)
+            raise
+        try:
+            corpus, documents, chunks, changes = _build(folder, corpus_dir, settings, embedder,
+                                                        progress, full)
+        except BaseException:
+            # A first build that fails leaves no index folder behind (nor marker nor lock).
+            with contextlib.suppress(Exception):
+                folder.release(lock_file)
+            raise
+    damaged = tuple(Skipped(d.source, d.damaged) for d in documents if d.damaged)
     return BuildReport(corpus.files_read, len(documents), len(chunks), corpus.skipped,
-                       replace(changes, note=note), time.perf_counter() - started,
-                       settings.index_dir)
+                       damaged, changes, time.perf_counter() - started, settings.index_dir)
+
+
+def _build(folder: IndexFolder, corpus_dir: Path, settings: Settings, embedder: Embedder,
+           progress: Callable[[int, int], None] | None,
+           full: bool) -> tuple[CorpusLoad, tuple[Document, ...], list[Chunk], Changes]:
+    """The build itself, under the lock: read, chunk, embed what changed, write."""
+    folder.discard_unfinished()
+    corpus = load_corpus(corpus_dir)
+    documents = corpus.answer_documents
+    if not documents:
+        reasons = "; ".join(f"{s.source}: {s.reason}" for s in corpus.skipped[:5])
+        raise RagError(f"no answer documents found in {corpus_dir} ({corpus.files_read} "
+                       f"files read{'; ' + reasons if reasons else ''})")
+    chunks = [c for doc in documents for c in chunk_document(doc, settings.chunking)]
+    passages = [c.passage(settings.chunking) for c in chunks]
+    previous, note = _previous(settings, embedder)
+    if full and not note:
+        note = "full rebuild requested"
+    vectors, changes = _embed_changed(chunks, passages, previous, embedder, progress,
+                                      reuse=not note)
+    lexical = build_lexical(passages)  # BM25 over the same passages, stored beside vectors
+    save_index(
+        folder, model_id=embedder.model_id, vectors=vectors, chunks=chunks,
+        documents=[DocRecord(d.doc_id, d.source, d.meta) for d in documents],
+        chunking=settings.chunking,
+        extra=lambda generation: save_into_generation(lexical, generation),
+    )
+    return corpus, documents, chunks, replace(changes, note=note)
 
 
 @dataclass(frozen=True)

@@ -20,11 +20,20 @@ RETRIEVERS = ("bm25", "dense", "hybrid")
 
 
 class _Group(click.Group):
-    """Turns the library's typed errors into one line on stderr and exit code 1."""
+    """Turns the library's typed errors into one line on stderr and exit code 1.
+
+    A reader that goes away (``rag ask … | head -1``) ends the command quietly, as with
+    other command-line tools: click handles the broken pipe when it surfaces here, so the
+    output is flushed inside, not at interpreter exit.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()
+            return result
+        except BrokenPipeError:
+            raise
         except (RagError, OSError) as exc:
             raise click.ClickException(str(exc)) from None
 
@@ -96,6 +105,8 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
                + (f" ({c.note})" if c.note else "") + ".")
     for skipped in report.skipped:
         click.echo(f"  skipped {skipped.source}: {skipped.reason}")
+    for damaged in report.damaged:
+        click.echo(f"  damaged {damaged.source}: {damaged.reason}; indexed what could be read")
 
 
 @main.command()
@@ -132,6 +143,7 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
     """
     from rag.answer import answer_to_json, open_searcher
     from rag.filters import Filter
+    from rag.names import printable
 
     try:
         where = Filter(vergaderjaar=vergaderjaar, ministry=ministry, party=party,
@@ -154,7 +166,7 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
         return
     for hit in answer.hits:
         click.echo(f"{hit.rank}. {hit.citation}  (score {hit.score:.3f})")
-        click.echo(f"   bron: {hit.doc.source}")
+        click.echo(f"   bron: {printable(hit.doc.source)}")
         click.echo(textwrap.indent(textwrap.fill(f"Vraag: {hit.chunk.question}", 96,
                                                  max_lines=3, placeholder=" …"), "   "))
         for paragraph in hit.chunk.answer.split("\n\n"):

@@ -8,7 +8,9 @@ Folder rules (predictable, documented in the README):
   (a hidden folder once, not its contents);
 - a symlinked file is read (its target's content under the link's name); a symlinked folder is
   not followed (no loops, no escaping the corpus) and is reported; a broken or looping link is
-  reported as unreadable;
+  reported as unreadable, and so is a folder that cannot be listed;
+- names are stored and shown in :func:`rag.names.printable` form, so a name that is not
+  UTF-8 or holds a newline is indexed like any other;
 - files of other types are reported as unsupported;
 - a file over :data:`rag.read.MAX_FILE_BYTES` (25 MiB) is reported as too large, unread;
 - the file stem is the document id; when two answer documents share one (the same answer as
@@ -28,6 +30,7 @@ from pathlib import Path
 
 from rag.document import DocKind, Document
 from rag.errors import ParseError, RagError
+from rag.names import printable
 from rag.read import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, load_document
 
 _NOT_INDEXED = {
@@ -67,28 +70,51 @@ def walk_corpus(folder: Path) -> Iterator[tuple[Path, str | None]]:
     """Every entry under ``folder`` with ``None`` (to be read) or the reason it is not read."""
     if not folder.is_dir():
         raise RagError(f"corpus folder {folder} does not exist or is not a folder")
-    for root, dirs, files in os.walk(folder, followlinks=False):
-        base = Path(root)
-        keep = []
-        for name in sorted(dirs):
-            if name.startswith("."):
-                yield base / name, "hidden folder, not read"
-            elif (base / name).is_symlink():
-                yield base / name, "symlinked folder, not followed"
-            else:
-                keep.append(name)
-        dirs[:] = keep
-        for name in sorted(files):
-            path = base / name
-            suffix = path.suffix.lower()
-            if name.startswith("."):
-                yield path, "hidden file, not read"
-            elif suffix not in SUPPORTED_SUFFIXES:
-                hint = "; save it as .docx or PDF" if suffix in (".doc", ".odt", ".rtf") else ""
-                yield path, (f"unsupported file type {suffix or '(none)'} (supported: "
-                             f"{', '.join(SUPPORTED_SUFFIXES)}){hint}")
-            else:
-                yield path, None
+    yield from _walk(folder)
+
+
+def _walk(base: Path) -> Iterator[tuple[Path, str | None]]:
+    """One folder: its skipped subfolders, its files, then its subfolders in turn."""
+    try:
+        with os.scandir(base) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:  # unreadable folder: reported, the rest of the corpus goes on
+        yield base, f"unreadable folder ({exc.strerror or exc})"
+        return
+    folders = []
+    is_dir = {entry.name: _is_dir(entry) for entry in entries}
+    for entry in entries:
+        if not is_dir[entry.name]:
+            continue
+        if entry.name.startswith("."):
+            yield base / entry.name, "hidden folder, not read"
+        elif entry.is_symlink():
+            yield base / entry.name, "symlinked folder, not followed"
+        else:
+            folders.append(base / entry.name)
+    for entry in entries:
+        if is_dir[entry.name]:
+            continue
+        path = base / entry.name
+        suffix = path.suffix.lower()
+        if entry.name.startswith("."):
+            yield path, "hidden file, not read"
+        elif suffix not in SUPPORTED_SUFFIXES:
+            hint = "; save it as .docx or PDF" if suffix in (".doc", ".odt", ".rtf") else ""
+            yield path, (f"unsupported file type {printable(suffix) or '(none)'} (supported: "
+                         f"{', '.join(SUPPORTED_SUFFIXES)}){hint}")
+        else:
+            yield path, None
+    for sub in folders:
+        yield from _walk(sub)
+
+
+def _is_dir(entry: os.DirEntry) -> bool:
+    """Whether an entry is a folder (or a link to one); a looping link is not."""
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def corpus_files(folder: Path) -> Iterator[Path]:
@@ -102,15 +128,18 @@ def load_corpus(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
     skipped: list[Skipped] = []
     files_read = 0
     for path, reason in walk_corpus(folder):
-        source = path.relative_to(folder).as_posix()
+        # Names are stored and shown in printable form (bytes that are not UTF-8, newlines,
+        # control characters escaped); the real path is only used to read the file.
+        source = printable(path.relative_to(folder).as_posix())
         if reason is not None:
             skipped.append(Skipped(source, reason))
             continue
         files_read += 1
         try:
-            doc = load_document(path, doc_id=path.stem, source=source, max_bytes=max_bytes)
+            doc = load_document(path, doc_id=printable(path.stem), source=source,
+                                max_bytes=max_bytes)
         except ParseError as exc:
-            skipped.append(Skipped(source, _reason(exc, path)))
+            skipped.append(Skipped(source, _reason(exc, source)))
             continue
         if doc.kind is not DocKind.ANSWERS:
             skipped.append(Skipped(source, _NOT_INDEXED[doc.kind]))
@@ -119,10 +148,10 @@ def load_corpus(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
     return CorpusLoad(files_read, tuple(kept), (*skipped, *duplicates))
 
 
-def _reason(exc: ParseError, path: Path) -> str:
+def _reason(exc: ParseError, source: str) -> str:
     """The error message without the file name the skip list already shows."""
     message = str(exc)
-    return message.removeprefix(f"{path.name}: ") or message
+    return message.removeprefix(f"{source.rsplit('/', 1)[-1]}: ") or message
 
 
 def _dedupe(documents: list[Document]) -> tuple[list[Document], list[Skipped]]:

@@ -70,3 +70,4 @@ class Document:
     meta: DocumentMeta
     blocks: tuple[QABlock, ...] = ()
     anomalies: tuple[str, ...] = field(default=())  # e.g. "gap in numbering: 3 -> 5"
+    damaged: str | None = None  # read only in part (a damaged PDF): what is missing

@@ -3,6 +3,8 @@
 ``index/current`` is a symlink to the generation folder in use (``index/gen-…``). A build
 writes a new generation and then replaces the symlink with one atomic rename, so a reader or
 a crash at any moment sees either the previous complete index or the new one, never a mix.
+Which folders a build may write and delete is `rag.folder`'s business: the index folder
+carries the build's marker, and generations are deleted only when its register lists them.
 
 Layout of a generation (all inspectable with a text editor except the vectors):
 
@@ -21,11 +23,10 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
-import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
@@ -34,13 +35,13 @@ from rag.chunk import Chunk
 from rag.config import ChunkSettings
 from rag.document import DocumentMeta
 from rag.errors import IndexError_
+from rag.folder import CURRENT, IndexFolder
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
-CURRENT = "current"
 
 
 @dataclass(frozen=True)
@@ -111,43 +112,64 @@ def corpus_hash(chunks: list[Chunk]) -> str:
     return digest.hexdigest()
 
 
-def save_index(path: Path, *, model_id: str, vectors: np.ndarray, chunks: list[Chunk],
-               documents: list[DocRecord], chunking: ChunkSettings,
+def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
+               chunks: list[Chunk], documents: list[DocRecord], chunking: ChunkSettings,
                extra: Callable[[Path], list[str]] | None = None) -> Manifest:
-    """Write the index into a fresh folder beside ``path`` and swap it in when complete.
+    """Write the index into a new generation of ``path`` and swap it in when complete.
 
-    ``extra(folder)`` may write more files into the new generation before the swap and
-    returns their paths relative to it; they are checksummed in the manifest. A crash at
-    any moment leaves either the previous index or the new one at ``path``.
+    ``path`` must be the build's own folder (`rag.folder.IndexFolder.claim`; a plain path is
+    claimed here). ``extra(folder)`` may write more files into the new generation before the
+    swap and returns their paths relative to it; they are checksummed in the manifest. A
+    failure at any moment (a full disk, a kill) leaves the previous index at ``path``; a
+    failed write is one `IndexError_`.
     """
     import faiss
 
     if len(vectors) != len(chunks):
         raise IndexError_(f"{len(vectors)} vectors for {len(chunks)} chunks")
-    path.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".gen-", dir=path))
-    tmp.chmod(0o755)  # mkdtemp's 0700 would hide the index from an app run as another user
+    folder = path if isinstance(path, IndexFolder) else IndexFolder.claim(path)
+    generation: Path | None = None
     try:
+        generation = folder.new_generation()
         flat = faiss.IndexFlatIP(int(vectors.shape[1]) if len(vectors) else 1)
         if len(vectors):
             flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-        faiss.write_index(flat, str(tmp / VECTORS))
-        _write_jsonl(tmp / CHUNKS, (asdict(c) for c in chunks))
-        _write_jsonl(tmp / DOCUMENTS, (asdict(d) for d in documents))
-        extra_files = extra(tmp) if extra is not None else []
+        # Serialised in memory and written by Python, so a full disk is an OSError like
+        # every other write rather than a RuntimeError from inside FAISS.
+        _write_bytes(generation / VECTORS, faiss.serialize_index(flat).tobytes())
+        _write_jsonl(generation / CHUNKS, (asdict(c) for c in chunks))
+        _write_jsonl(generation / DOCUMENTS, (asdict(d) for d in documents))
+        extra_files = extra(generation) if extra is not None else []
         manifest = Manifest(
             format_version=FORMAT_VERSION, package_version=__version__, model_id=model_id,
             dim=flat.d, normalized=True, chunking=chunking, corpus_hash=corpus_hash(chunks),
             n_chunks=len(chunks), n_documents=len(documents),
-            checksums={name: _sha256(tmp / name)
+            checksums={name: _sha256(generation / name)
                        for name in (VECTORS, CHUNKS, DOCUMENTS, *extra_files)},
         )
-        (tmp / MANIFEST).write_text(json.dumps(asdict(manifest), indent=2, ensure_ascii=False))
-        _fsync_dir(tmp)
-        _swap_in(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        _write_bytes(generation / MANIFEST,
+                     json.dumps(asdict(manifest), indent=2, ensure_ascii=False).encode())
+        _fsync_dir(generation)
+        folder.swap_in(generation)
+    except (OSError, UnicodeError) as exc:
+        _discard(folder, generation)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise IndexError_(f"could not write the index in {folder.path} ({reason}); "
+                          "the previous index is unchanged") from None
+    except BaseException:
+        _discard(folder, generation)
+        raise
     return manifest
+
+
+def _discard(folder: IndexFolder, generation: Path | None) -> None:
+    """Best effort after a failed write: drop the unfinished generation now (the register
+    still lists it if this fails too, and the next build removes it then)."""
+    try:
+        folder.discard_unfinished()
+    except (OSError, IndexError_):
+        if generation is not None and generation.is_dir() and not generation.is_symlink():
+            shutil.rmtree(generation, ignore_errors=True)
 
 
 def load_index(path: Path, expected_model_id: str | None = None) -> Index:
@@ -165,16 +187,29 @@ def load_index(path: Path, expected_model_id: str | None = None) -> Index:
             f"index at {path} was built with model {manifest.model_id!r}, but the configured "
             f"model is {expected_model_id!r}; use --model {manifest.model_id.split('@')[0]} "
             f"or {fix} --model {expected_model_id.split('@')[0]}")
+    if not isinstance(manifest.checksums, dict) or not manifest.checksums:
+        raise IndexError_(f"index manifest at {path} lists no checksums; {fix}")
     for name, checksum in manifest.checksums.items():
         if not (gen / name).is_file() or _sha256(gen / name) != checksum:
             raise IndexError_(f"index file {gen / name} is missing or corrupt; {fix}")
-    faiss_index = faiss.read_index(str(gen / VECTORS))
-    chunks = [_chunk_from_json(row) for row in _read_jsonl(gen / CHUNKS)]
-    documents = {}
-    for row in _read_jsonl(gen / DOCUMENTS):
-        documents[row["doc_id"]] = DocRecord(row["doc_id"], row["source"],
-                                             DocumentMeta(**row["meta"]))
-    if faiss_index.ntotal != len(chunks) or len(chunks) != manifest.n_chunks:
+    # The checksums prove the files are the ones the manifest names, not that a build wrote
+    # them: every record is still checked, so a damaged index is one line, not a traceback.
+    try:
+        faiss_index = faiss.read_index(str(gen / VECTORS))
+    except RuntimeError:
+        raise IndexError_(f"index file {gen / VECTORS} is unreadable; {fix}") from None
+    chunks = [_record(gen / CHUNKS, n, row, _chunk_from_json, fix)
+              for n, row in _read_jsonl(gen / CHUNKS, fix)]
+    documents: dict[str, DocRecord] = {}
+    for n, row in _read_jsonl(gen / DOCUMENTS, fix):
+        record = _record(gen / DOCUMENTS, n, row, _document_from_json, fix)
+        documents[record.doc_id] = record
+    orphans = {c.doc_id for c in chunks} - set(documents)
+    if orphans:
+        raise IndexError_(f"index at {path} has passages of unknown documents "
+                          f"({sorted(orphans)[0]!r}); {fix}")
+    if (faiss_index.ntotal != len(chunks) or len(chunks) != manifest.n_chunks
+            or (chunks and faiss_index.d != manifest.dim)):
         raise IndexError_(f"index at {path} is inconsistent; {fix}")
     return Index(path, manifest, faiss_index, chunks, documents, gen)
 
@@ -188,21 +223,43 @@ def read_manifest(path: Path) -> Manifest:
         return Manifest(**raw)
     except FileNotFoundError:
         raise IndexError_(f"no index at {path}; {fix}") from None
-    except (ValueError, TypeError, KeyError) as exc:
+    except OSError as exc:
+        raise IndexError_(f"index manifest at {path} is unreadable "
+                          f"({exc.strerror or exc}); {fix}") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
         raise IndexError_(f"index manifest at {path} is unreadable ({exc}); {fix}") from None
 
 
+_T = TypeVar("_T")
+
+
 def _chunk_from_json(row: dict) -> Chunk:
-    row["vraag"] = tuple(row["vraag"])
-    return Chunk(**row)
+    chunk = Chunk(**{**row, "vraag": tuple(row["vraag"])})
+    texts = (chunk.chunk_id, chunk.doc_id, chunk.question, chunk.answer)
+    if not (all(isinstance(t, str) for t in texts) and chunk.vraag
+            and all(type(v) is int for v in chunk.vraag)
+            and type(chunk.part) is int and type(chunk.n_parts) is int
+            and 1 <= chunk.part <= chunk.n_parts):
+        raise TypeError("a field has the wrong type")
+    return chunk
 
 
-def discard_unfinished(path: Path) -> None:
-    """Remove what an interrupted build left (``.gen-*`` folders); call with the build lock."""
-    for leftover in path.glob(".gen-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
-    for link in path.glob(f".{CURRENT}-*"):
-        link.unlink(missing_ok=True)
+def _document_from_json(row: dict) -> DocRecord:
+    record = DocRecord(row["doc_id"], row["source"], DocumentMeta(**row["meta"]))
+    if not (isinstance(record.doc_id, str) and isinstance(record.source, str)):
+        raise TypeError("a field has the wrong type")
+    return record
+
+
+def _record(path: Path, line: int, row: object, make: Callable[[dict], _T], fix: str) -> _T:
+    """One stored record, or an `IndexError_` naming the file and line."""
+    try:
+        if not isinstance(row, dict):
+            raise TypeError("not an object")
+        return make(row)
+    except (TypeError, KeyError, ValueError, AttributeError) as exc:
+        raise IndexError_(f"index file {path} line {line} is not a valid record ({exc}); "
+                          f"{fix}") from None
 
 
 def current_generation(path: Path) -> Path:
@@ -211,30 +268,33 @@ def current_generation(path: Path) -> Path:
     return link.resolve() if link.is_symlink() else path
 
 
-def _swap_in(new: Path, path: Path) -> None:
-    """Point ``path/current`` at ``new`` by one atomic rename, then drop older generations."""
-    generation = path / f"gen-{uuid.uuid4().hex[:12]}"
-    os.rename(new, generation)
-    link = path / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
-    os.symlink(generation.name, link)
-    os.replace(link, path / CURRENT)
-    _fsync_dir(path)
-    for old in path.glob("gen-*"):
-        if old != generation:
-            shutil.rmtree(old, ignore_errors=True)
-
-
 def _write_jsonl(path: Path, rows: object) -> None:
-    with path.open("w", encoding="utf-8") as fh:
+    with path.open("x", encoding="utf-8") as fh:
         for row in rows:  # type: ignore[attr-defined]
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
 
 
-def _read_jsonl(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+def _write_bytes(path: Path, data: bytes) -> None:
+    with path.open("xb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _read_jsonl(path: Path, fix: str) -> list[tuple[int, object]]:
+    """(line number, value) of every non-empty line; a bad line is an `IndexError_`."""
+    rows = []
+    try:
+        with path.open(encoding="utf-8") as fh:
+            for n, line in enumerate(fh, start=1):
+                if line.strip():
+                    rows.append((n, json.loads(line)))
+    except (ValueError, OSError) as exc:  # JSON, UTF-8 and read errors alike
+        raise IndexError_(f"index file {path} is unreadable ({type(exc).__name__}); "
+                          f"{fix}") from None
+    return rows
 
 
 def _sha256(path: Path) -> str:

@@ -19,6 +19,7 @@ from rag.chunk import Chunk
 from rag.cite import citation, vraag_label
 from rag.document import DocumentMeta
 from rag.meta import MONTHS
+from rag.names import printable
 from rag.retrieve import Hit
 
 ELLIPSIS = " … "
@@ -271,7 +272,7 @@ def render_hit(hit: Hit, question: str, *, full_answer: str | None = None,
         f'<details class="vb-full"><summary><small>Hele vraag en antwoord</small></summary>'
         f'<p><strong>Vraag</strong><br>{_paragraphs(hit.chunk.question)}</p>'
         f'<p><strong>Antwoord</strong><br>{_paragraphs(full)}</p></details>'
-        f'<p class="vb-meta"><small>Bron: <code>{esc(hit.doc.source)}</code> · '
+        f'<p class="vb-meta"><small>Bron: <code>{esc(printable(hit.doc.source))}</code> · '
         f'relevantie: {relevance(hit.score, hit.score if best is None else best)} '
         f"(score {score})</small></p>"
         f"</div>"
@@ -307,4 +308,5 @@ def plain_reference(hit: Hit, full_answer: str | None = None) -> str:
     """The whole vraag and antwoord with the long citation, as plain text for the side panel."""
     cite = long_citation(hit.doc.doc_id, hit.doc.meta, hit.chunk.vraag)
     answer = full_answer if full_answer is not None else hit.chunk.answer
-    return f"{cite}\nBron: {hit.doc.source}\n\nVraag\n{hit.chunk.question}\n\nAntwoord\n{answer}"
+    return (f"{cite}\nBron: {printable(hit.doc.source)}\n\nVraag\n{hit.chunk.question}"
+            f"\n\nAntwoord\n{answer}")

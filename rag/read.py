@@ -4,15 +4,16 @@ One entry point, :func:`load_document`, turns any supported file into a
 :class:`~rag.document.Document` and raises only :class:`~rag.errors.ParseError`:
 
 - ``.txt`` / ``.md``: UTF-8, falling back to cp1252 for legacy Windows exports;
-- ``.pdf``: the text layer via pypdf (pages joined with :data:`PAGE_BREAK`); a scanned PDF
-  without one, an encrypted or a truncated PDF is refused with that reason;
+- ``.pdf``: the text layer via pypdf (:mod:`rag.read_pdf`); a scanned PDF without one, an
+  encrypted or an unreadable PDF is refused with that reason, and one that could be read
+  only in part is kept with ``Document.damaged`` saying what is missing;
 - ``.docx``: python-docx, auto-numbering restored (:mod:`rag.read_docx`);
 - ``.html`` / ``.htm``: the page text without site chrome (:mod:`rag.read_html`);
 - ``.xml``: the official officielebekendmakingen XML, parsed structurally
   (:mod:`rag.xmlparse`): when the XML is there, it wins over text heuristics.
 
 Limits, each reported as "too large": a file over :data:`MAX_FILE_BYTES` (25 MiB) is refused
-unread; a PDF over :data:`MAX_PDF_PAGES` (500) pages, a text over
+unread; a PDF over :data:`rag.read_pdf.MAX_PDF_PAGES` (500) pages, a text over
 :data:`rag.parse.MAX_TEXT_CHARS` (1 million characters, 15 times the longest real answer
 document) or :data:`rag.parse.MAX_LINES` (20,000 lines) is refused before parsing; an XML file
 with more than :data:`rag.xmlparse.MAX_BLOCKS` vraag/antwoord elements likewise.
@@ -20,21 +21,17 @@ with more than :data:`rag.xmlparse.MAX_BLOCKS` vraag/antwoord elements likewise.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 from rag.document import Document
 from rag.errors import ParseError
+from rag.names import printable
 from rag.parse import MAX_TEXT_CHARS, parse_document
 
 TEXT_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".xml")
-PAGE_BREAK = "\n\f\n"  # between PDF pages; the parser treats it as a line break
 MAX_FILE_BYTES = 25 * 1024 * 1024
-MAX_PDF_PAGES = 500
 
 
 def load_document(path: Path, doc_id: str | None = None, source: str | None = None,
@@ -45,11 +42,16 @@ def load_document(path: Path, doc_id: str | None = None, source: str | None = No
     """
     path = Path(path)
     data = _read_bytes(path, max_bytes)
-    return load_bytes(data, path.suffix, doc_id or path.stem, source or path.name)
+    return load_bytes(data, path.suffix, doc_id or printable(path.stem),
+                      source or printable(path.name))
 
 
 def load_bytes(data: bytes, suffix: str, doc_id: str, source: str) -> Document:
-    """Parse the bytes of a file with the given suffix (``.pdf``, ``.xml`` …) into a Document."""
+    """Parse the bytes of a file with the given suffix (``.pdf``, ``.xml`` …) into a Document.
+
+    A file that could be read only in part (a damaged PDF) is returned with ``damaged``
+    saying what is missing.
+    """
     suffix = suffix.lower()
     try:
         if suffix == ".xml":
@@ -57,10 +59,12 @@ def load_bytes(data: bytes, suffix: str, doc_id: str, source: str) -> Document:
 
             _check_nonempty(data, source)
             return parse_xml(data, doc_id, source)
-        text = text_from_bytes(data, suffix, source)
+        text, damage = _extract(data, suffix, source)
         doc = parse_document(text, doc_id, source)
         if suffix in (".txt", ".md") and not _is_utf8(data):
             doc = replace(doc, anomalies=(*doc.anomalies, "not UTF-8: decoded as cp1252"))
+        if damage:
+            doc = replace(doc, damaged=damage, anomalies=(*doc.anomalies, damage))
         return doc
     except ParseError:
         raise
@@ -74,12 +78,19 @@ def read_text(path: Path) -> str:
     Any failure is a ParseError; ``.xml`` is structured, read it with :func:`load_document`.
     """
     path = Path(path)
-    return text_from_bytes(_read_bytes(path, MAX_FILE_BYTES), path.suffix, path.name)
+    return text_from_bytes(_read_bytes(path, MAX_FILE_BYTES), path.suffix,
+                           printable(path.name))
 
 
 def text_from_bytes(data: bytes, suffix: str, name: str) -> str:
     """The text of a file's bytes by its suffix; any failure is a ParseError."""
+    return _extract(data, suffix, name)[0]
+
+
+def _extract(data: bytes, suffix: str, name: str) -> tuple[str, str | None]:
+    """The text, and what is missing when the file could be read only in part."""
     suffix = suffix.lower()
+    damage = None
     if suffix not in TEXT_SUFFIXES:
         hint = "; XML is read with load_document" if suffix == ".xml" else ""
         raise ParseError(
@@ -89,7 +100,10 @@ def text_from_bytes(data: bytes, suffix: str, name: str) -> str:
     _check_nonempty(data, name)
     try:
         if suffix == ".pdf":
-            text = _read_pdf(data, name)
+            from rag.read_pdf import read_pdf
+
+            pdf = read_pdf(data, name)
+            text, damage = pdf.text, pdf.damage
         elif suffix == ".docx":
             from rag.read_docx import read_docx
 
@@ -107,29 +121,30 @@ def text_from_bytes(data: bytes, suffix: str, name: str) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise ParseError(f"{name}: too large ({len(text):,} characters of text; the limit is "
                          f"{MAX_TEXT_CHARS:,})")
-    return text
+    return text, damage
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
     suffix = path.suffix.lower()
+    name = printable(path.name)
     if suffix not in SUPPORTED_SUFFIXES:
         raise ParseError(
-            f"{path.name}: unsupported file type {suffix or '(none)'}; "
+            f"{name}: unsupported file type {printable(suffix) or '(none)'}; "
             f"expected one of {', '.join(SUPPORTED_SUFFIXES)}"
         )
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise ParseError(f"{path.name}: too large ({size / 2**20:.1f} MiB; the limit is "
+            raise ParseError(f"{name}: too large ({size / 2**20:.1f} MiB; the limit is "
                              f"{max_bytes / 2**20:.0f} MiB)")
         if not path.is_file():
-            raise ParseError(f"{path.name}: not a regular file")
+            raise ParseError(f"{name}: not a regular file")
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
     except OSError as exc:
-        raise ParseError(f"{path.name}: cannot read file ({exc.strerror or exc})") from exc
+        raise ParseError(f"{name}: cannot read file ({exc.strerror or exc})") from exc
     if len(data) > max_bytes:  # grew after stat
-        raise ParseError(f"{path.name}: too large (over {max_bytes / 2**20:.0f} MiB)")
+        raise ParseError(f"{name}: too large (over {max_bytes / 2**20:.0f} MiB)")
     return data
 
 
@@ -156,64 +171,3 @@ def _decode(data: bytes, name: str) -> str:
     if not text.strip():
         raise ParseError(f"{name}: empty file")
     return text
-
-
-@contextmanager
-def _quiet_pypdf() -> Iterator[None]:
-    """Silence pypdf's per-font warnings (e.g. "fontTools is required") during extraction."""
-    logger = logging.getLogger("pypdf")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
-def _read_pdf(data: bytes, name: str) -> str:
-    try:
-        import pypdf
-        from pypdf.errors import FileNotDecryptedError, PdfReadError
-    except ImportError as exc:  # pragma: no cover - pypdf is a declared dependency
-        raise ParseError(f"{name}: reading PDFs needs pypdf (pip install pypdf)") from exc
-    if not data.startswith(b"%PDF"):
-        raise ParseError(f"{name}: not a PDF (no %PDF header)")
-    import io
-
-    try:
-        with _quiet_pypdf():
-            reader = pypdf.PdfReader(io.BytesIO(data))
-            if reader.is_encrypted:
-                try:
-                    reader.decrypt("")
-                    pages = _extract_pages(reader, name)
-                except ParseError:
-                    raise
-                except Exception as exc:
-                    raise ParseError(f"{name}: encrypted PDF") from exc
-            else:
-                pages = _extract_pages(reader, name)
-    except ParseError:
-        raise
-    except FileNotDecryptedError as exc:
-        raise ParseError(f"{name}: encrypted PDF") from exc
-    except PdfReadError as exc:
-        raise ParseError(f"{name}: truncated or corrupt PDF ({exc})") from exc
-    except Exception as exc:  # pypdf raises assorted errors on damaged files
-        raise ParseError(f"{name}: truncated or corrupt PDF ({type(exc).__name__})") from exc
-    if not pages:
-        raise ParseError(f"{name}: PDF has no pages")
-    text = PAGE_BREAK.join(p.strip("\n") for p in pages)
-    letters = sum(1 for c in text if c.isalpha())
-    if letters < 20 * len(pages):
-        # a scan carries at most a stray page number or stamp in its text layer
-        raise ParseError(f"{name}: no text layer (scanned PDF? {letters} letters on "
-                         f"{len(pages)} pages); run OCR on it first")
-    return text
-
-
-def _extract_pages(reader: object, name: str) -> list[str]:
-    pages = reader.pages  # type: ignore[attr-defined]
-    if len(pages) > MAX_PDF_PAGES:
-        raise ParseError(f"{name}: too large ({len(pages)} pages; the limit is {MAX_PDF_PAGES})")
-    return [page.extract_text() or "" for page in pages]

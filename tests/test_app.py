@@ -6,17 +6,17 @@ import html
 import shutil
 from pathlib import Path
 
-import click
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from app import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, main, read_auth
+from app import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, main
 from rag.answer import Searcher
 from rag.build import build_index
 from rag.config import Settings
 from rag.embed import HashingEmbedder
 from rag.index import load_index
+from rag.login import LoginError, read_accounts
 from rag.present import NO_ANSWER_TITLE
 from rag.startup import ensure_sample_index, open_chat_searcher
 from tests.conftest import SAMPLE_DIR, SAMPLE_FILE
@@ -163,11 +163,11 @@ def test_detail_gives_the_citation_and_the_whole_text(chat: Chat) -> None:
 def test_login_from_env_and_file(tmp_path: Path) -> None:
     auth_file = tmp_path / "logins"
     auth_file.write_text("# staf\nanna:geheim:met:dubbele\n\nbob:b\n", encoding="utf-8")
-    assert read_auth("chef:pw", auth_file) == [("chef", "pw"), ("anna", "geheim:met:dubbele"),
-                                               ("bob", "b")]
-    assert read_auth(None, None) == []
-    with pytest.raises(click.UsageError):
-        read_auth("zonder-wachtwoord", None)
+    assert read_accounts("chef:pw", auth_file) == {"chef": "pw", "anna": "geheim:met:dubbele",
+                                                   "bob": "b"}
+    assert read_accounts(None, None) == {}
+    with pytest.raises(LoginError):
+        read_accounts("zonder-wachtwoord", None)
 
 
 def test_first_start_builds_the_sample_index_once(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexError_
+from rag.folder import MARKER
 from rag.index import CHUNKS, current_generation, load_index, read_manifest
 from tests.helpers import build_small_index, make_document
 
@@ -47,8 +48,8 @@ def test_rebuild_swaps_generations_and_leaves_one(tmp_path: Path) -> None:
     assert current_generation(tmp_path / "idx") != first
     assert not first.exists()
     assert read_manifest(tmp_path / "idx").n_chunks == 5
-    assert sorted(p.name for p in (tmp_path / "idx").iterdir() if p.name != "current") == [
-        current_generation(tmp_path / "idx").name]
+    assert sorted(p.name for p in (tmp_path / "idx").iterdir()) == sorted([
+        "current", MARKER, current_generation(tmp_path / "idx").name])
 
 
 def test_vectors_copy_outlives_its_index_and_view_matches(tmp_path: Path) -> None:
