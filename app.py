@@ -221,7 +221,8 @@ def launch_options(host: str, port: int, guard: LoginGuard | None,
     """
     return {
         "server_name": host, "server_port": port, "share": bool(share),
-        "auth": guard, "auth_message": "Log in met uw Vraagbaak-account." if guard else None,
+        "auth": guard.login if guard else None,
+        "auth_message": "Log in met uw Vraagbaak-account." if guard else None,
         "max_file_size": 0, "enable_monitoring": False, "show_error": False,
         "footer_links": [],
     }

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sys
 import textwrap
 from pathlib import Path
@@ -22,9 +24,9 @@ RETRIEVERS = ("bm25", "dense", "hybrid")
 class _Group(click.Group):
     """Turns the library's typed errors into one line on stderr and exit code 1.
 
-    A reader that goes away (``rag ask … | head -1``) ends the command quietly, as with
-    other command-line tools: click handles the broken pipe when it surfaces here, so the
-    output is flushed inside, not at interpreter exit.
+    A reader that goes away (``rag ask … | head -1``) ends the command quietly with the
+    status other command-line tools get from SIGPIPE (141); output is flushed here so the
+    broken pipe surfaces inside, not as a message at interpreter exit.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -33,7 +35,8 @@ class _Group(click.Group):
             sys.stdout.flush()
             return result
         except BrokenPipeError:
-            raise
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(128 + signal.SIGPIPE)
         except (RagError, OSError) as exc:
             raise click.ClickException(str(exc)) from None
 

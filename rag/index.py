@@ -129,6 +129,8 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
         raise IndexError_(f"{len(vectors)} vectors for {len(chunks)} chunks")
     folder = path if isinstance(path, IndexFolder) else IndexFolder.claim(path)
     generation: Path | None = None
+    kept = ("the previous index is unchanged" if folder.current_name() is not None
+            else "no index was written")
     try:
         generation = folder.new_generation()
         flat = faiss.IndexFlatIP(int(vectors.shape[1]) if len(vectors) else 1)
@@ -155,7 +157,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
         _discard(folder, generation)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise IndexError_(f"could not write the index in {folder.path} ({reason}); "
-                          "the previous index is unchanged") from None
+                          f"{kept}") from None
     except BaseException:
         _discard(folder, generation)
         raise

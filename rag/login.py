@@ -71,8 +71,13 @@ class LoginGuard:
         self._clock = clock
         self._failures: OrderedDict[str, _Failures] = OrderedDict()
 
-    async def __call__(self, username: str, password: str) -> bool:
-        """The check Gradio awaits; a refusal is answered after a short delay."""
+    async def login(self, username: str, password: str) -> bool:
+        """The check Gradio awaits; a refusal is answered after a short delay.
+
+        Give Gradio this bound coroutine function itself: Gradio awaits the check only when
+        ``inspect.iscoroutinefunction`` says so, and takes any other return value, an
+        un-awaited coroutine included, as a verdict.
+        """
         accepted = self.check(username, password)
         if not accepted:
             await asyncio.sleep(self._delay)

@@ -2,8 +2,9 @@
 
 Inputs: generated text built from the markers the parser reacts to, mutations of real
 documents (line deletions, duplications, insertions, swaps, truncations, character noise; the
-bundled sample plus ../shared when present), random bytes under every supported suffix, and
-byte-level mutations of real files in every format (PDF, Word, HTML, XML, text).
+bundled sample plus ../shared when present), random bytes under every supported suffix,
+byte-level mutations of real files in every format (PDF, Word, HTML, XML, text), and random
+file names (any bytes but "/" and NUL) through a whole build.
 
 Budget: derandomized (a fixed seed: every CI run tries the same inputs) with
 ``max_examples`` scaled by ``$RAG_FUZZ_SCALE`` (default 1: 2,800 inputs, about 30 s in all
@@ -15,6 +16,7 @@ longer local search, e.g. ``RAG_FUZZ_SCALE=20 RAG_FUZZ_RANDOM=1 pytest tests/tes
 from __future__ import annotations
 
 import os
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -189,3 +191,59 @@ def test_fuzz_inputs_are_real() -> None:
     for suffix, data in real_files():
         doc = load_bytes(data, suffix, "x", f"x{suffix}")
         assert doc.kind is DocKind.ANSWERS and doc.blocks, suffix
+
+
+# --- file names ----------------------------------------------------------------------------
+
+# Any bytes a POSIX file name may hold (everything but "/" and NUL), with a supported suffix
+# or not; hidden names (a leading dot) included.
+name_bytes = st.binary(min_size=1, max_size=40).map(
+    lambda b: b.replace(b"/", b"_").replace(b"\0", b"_"))
+file_name = st.tuples(name_bytes, st.sampled_from([b".txt", b".md", b".pdf", b"", b".\xff"]))
+
+
+@budget(60)
+@given(st.lists(file_name, min_size=1, max_size=5, unique=True))
+def test_any_file_names_build_and_are_stored_printable(names: list[tuple[bytes, bytes]]) -> None:
+    import shutil
+    import tempfile
+
+    from rag.build import build_index
+    from rag.config import Settings
+    from rag.corpus import load_corpus
+    from rag.embed import HashingEmbedder
+    from rag.errors import RagError
+    from rag.index import load_index
+    from rag.names import printable
+
+    text = SAMPLE_FILE.read_bytes()
+    root = Path(tempfile.mkdtemp(prefix="vraagbaak-names-"))
+    try:
+        corpus = root / "corpus"
+        corpus.mkdir()
+        made = set()
+        for stem, suffix in names:
+            raw = stem + suffix
+            if raw in (b".", b".."):
+                continue
+            with open(os.path.join(os.fsencode(corpus), raw), "wb") as fh:
+                fh.write(text)
+            made.add(raw)
+        load = load_corpus(corpus)
+        shown = [d.source for d in load.documents] + [s.source for s in load.skipped]
+        assert len(shown) == len(made)  # every file indexed or listed, none lost
+        for source in shown:
+            source.encode("utf-8")  # storable as UTF-8
+            assert printable(source) == source  # nothing unsafe left to escape
+            assert not any(unicodedata.category(c)[0] == "C" for c in source)
+        try:
+            build_index(corpus, Settings(index_dir=root / "index", model="hash:64"),
+                        HashingEmbedder(64))
+        except RagError as exc:  # only when no name left a readable answer document
+            assert "no answer documents" in str(exc) and not load.answer_documents
+            return
+        index = load_index(root / "index")
+        assert {d.source for d in index.documents.values()} == {
+            d.source for d in load.answer_documents}
+    finally:
+        shutil.rmtree(root)

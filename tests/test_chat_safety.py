@@ -1,0 +1,172 @@
+"""The chat stays where it was put: no public link, no uploads, no password guessing.
+
+The running-app test starts app.py as a user would (with ``GRADIO_SHARE=true`` in its
+environment, which on its own would make Gradio open a public tunnel) and talks to it over
+HTTP on loopback; the routes used (``/login``, ``/gradio_api/upload``) are Gradio's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import app
+from rag.login import FREE_ATTEMPTS, LoginGuard
+from tests.conftest import ROOT
+from tests.test_app import build_test_index
+from tests.test_browser import _free_port, _wait_until_serving
+
+LOCKOUT = 1.0  # seconds, so the test can wait a lock-out out
+
+
+def test_launch_never_shares_and_takes_no_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GRADIO_SHARE", "true")
+    options = app.launch_options("127.0.0.1", 7860, None, share=False)
+    assert options["share"] is False and options["max_file_size"] == 0
+    assert options["enable_monitoring"] is False
+    assert app.launch_options("127.0.0.1", 7860, None, share=True)["share"] is True
+    guarded = app.launch_options("0.0.0.0", 7860, LoginGuard({"a": "b"}), share=False)
+    assert inspect.iscoroutinefunction(guarded["auth"])  # else Gradio takes it as a verdict
+
+
+@pytest.mark.parametrize(("host", "loopback"), [
+    ("127.0.0.1", True), ("127.0.0.2", True), ("localhost", True), ("::1", True),
+    ("[::1]", True), ("0.0.0.0", False), ("::", False), ("192.168.1.5", False),
+    ("vraagbaak.intern", False)])
+def test_which_binds_stay_on_this_machine(host: str, loopback: bool) -> None:
+    assert app.is_loopback(host) is loopback
+
+
+def test_share_without_a_login_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app.main, ["--share", "--index", str(tmp_path / "x")],
+                                env={"RAG_AUTH": ""})
+    assert result.exit_code == 2
+    assert "--share makes the chat public on the internet: set a login first" in result.output
+
+
+def test_the_guard_locks_a_name_out_and_lets_it_in_after_the_lock() -> None:
+    now = [1000.0]
+    guard = LoginGuard({"staf": "geheim"}, lockout=30, clock=lambda: now[0])
+    for _ in range(FREE_ATTEMPTS - 1):
+        assert not guard.check("staf", "fout")
+    assert guard.check("staf", "geheim")  # a success resets the count
+    for _ in range(FREE_ATTEMPTS):
+        assert not guard.check("staf", "fout")
+    assert not guard.check("staf", "geheim")  # locked: even the right password
+    assert guard.check("anna", "x") is False and guard.check("staf", "geheim") is False
+    now[0] += 31
+    assert not guard.check("staf", "fout")  # one more failure doubles the lock to 60 s
+    now[0] += 59
+    assert not guard.check("staf", "geheim")
+    now[0] += 2
+    assert guard.check("staf", "geheim")
+    assert guard.check("staf", "geheim")
+
+
+def test_a_refusal_is_answered_late_without_blocking_others() -> None:
+    guard = LoginGuard({"staf": "geheim"}, failure_delay=0.2)
+
+    async def both() -> tuple[float, bool]:
+        started = time.perf_counter()
+        wrong, right = await asyncio.gather(guard.login("x", "y"), guard.login("staf", "geheim"))
+        assert not wrong and right
+        return time.perf_counter() - started, right
+
+    seconds, _ = asyncio.run(both())
+    assert seconds >= 0.2
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """app.py with a login, GRADIO_SHARE=true and a short lock-out; its URL and its log."""
+    root = tmp_path_factory.mktemp("safety")
+    index_dir = build_test_index(root)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "GRADIO_"))}
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", GRADIO_SHARE="true",
+               RAG_AUTH="staf:geheim", RAG_LOGIN_LOCKOUT=str(LOCKOUT))
+    log = root / "app.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "app.py"), "--index", str(index_dir), "--model",
+             "hash:256", "--port", str(port)], cwd=root, env=env, stdout=out,
+            stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        _wait_until_serving(proc, f"{url}/", log)
+        yield url, log
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _login(url: str, password: str, opener: urllib.request.OpenerDirector) -> int:
+    body = urllib.parse.urlencode({"username": "staf", "password": password}).encode()
+    try:
+        with opener.open(urllib.request.Request(f"{url}/login", data=body), timeout=10) as r:
+            return int(r.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_no_public_link_even_with_gradio_share_set(running: tuple[str, Path]) -> None:
+    _, log = running
+    text = log.read_text()
+    assert "Running on local URL" in text
+    assert "public URL" not in text and "share link" not in text.lower()
+    assert "gradio.live" not in text
+
+
+def test_uploads_are_refused(running: tuple[str, Path]) -> None:
+    url, _ = running
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    assert _login(url, "geheim", opener) == 200
+    boundary = "vraagbaakgrens"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
+            f"filename=\"groot.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            ).encode() + b"x" * 50_000 + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        f"{url}/gradio_api/upload", data=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(request, timeout=10)
+    assert refused.value.code == 413
+    with pytest.raises(urllib.error.HTTPError) as anonymous:
+        urllib.request.urlopen(request, timeout=10)
+    assert anonymous.value.code in (401, 403, 413)
+
+
+def test_password_guessing_is_locked_out_and_logged(running: tuple[str, Path]) -> None:
+    url, log = running
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    started = time.perf_counter()
+    codes = [_login(url, f"fout{i}", opener) for i in range(10)]
+    assert codes == [400] * 10
+    assert time.perf_counter() - started >= 10 * 0.25  # each refusal answered late
+    assert _login(url, "geheim", opener) == 400  # the tenth in a row locked the name
+    deadline = time.perf_counter() + 30
+    while _login(url, "geheim", opener) != 200:
+        assert time.perf_counter() < deadline, "the right password should work after the lock"
+        time.sleep(0.5)
+    lines = log.read_text().splitlines()
+    assert any("login failed for 'staf' (5 in a row): locked for" in line for line in lines)
+    assert any("login refused for 'staf': locked" in line for line in lines)
+    assert json.dumps("geheim") not in log.read_text()  # passwords are never logged

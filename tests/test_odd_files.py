@@ -1,0 +1,147 @@
+"""Odd names and damaged files: the build finishes, good documents are found, each odd one named.
+
+The damaged PDF follows the way real downloads break: a PDF from ../shared with an
+incremental update appended (as editors save changes), cut off in the middle of the update.
+pypdf then silently reads the older, shorter revision.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rag.corpus import load_corpus, walk_corpus
+from rag.index import load_index
+from rag.names import printable
+from rag.read import load_bytes
+from tests.conftest import SAMPLE_FILE, shared_dir
+
+RAG = [sys.executable, "-m", "rag"]
+
+
+def damaged_pdf(shared: Path) -> tuple[bytes, int]:
+    """A real two-page answer PDF with three more pages appended as an incremental update,
+    cut off halfway through the update; returns the bytes and the original's page count."""
+    import pypdf
+
+    pdfs = sorted((shared / "corpus" / "pdf").glob("ah-tk-*.pdf"))
+    base = pdfs[1].read_bytes()
+    writer = pypdf.PdfWriter(io.BytesIO(base), incremental=True)
+    for extra in pdfs[2:5]:
+        writer.append(str(extra))
+    out = io.BytesIO()
+    writer.write(out)
+    whole = out.getvalue()
+    return whole[: len(base) + (len(whole) - len(base)) // 2], len(pypdf.PdfReader(pdfs[1]).pages)
+
+
+def test_a_cut_off_pdf_is_indexed_and_named_damaged(shared: Path) -> None:
+    data, pages = damaged_pdf(shared)
+    doc = load_bytes(data, ".pdf", "ah-tk-20232024-1076", "cut.pdf")
+    assert doc.blocks, "the readable revision is indexed"
+    assert doc.damaged is not None
+    assert doc.damaged.startswith(f"damaged PDF: read {pages} pages, the rest is unreadable")
+    assert "bytes after the last complete revision" in doc.damaged
+    whole = (shared / "corpus" / "pdf").glob("*.pdf")
+    assert all(load_bytes(p.read_bytes(), ".pdf", p.stem, p.name).damaged is None for p in whole)
+
+
+def odd_corpus(root: Path, shared: Path | None) -> Path:
+    corpus = root / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    text = SAMPLE_FILE.read_text(encoding="utf-8")
+    good = corpus / "sub" / SAMPLE_FILE.name
+    good.write_text(text, encoding="utf-8")
+    # Names a build meets in the wild: not UTF-8, a newline, a terminal escape, bidi override.
+    for raw, n in ((b"bad\xffname", 1), (b"new\nline", 2), (b"esc\x1b[31mred", 3),
+                   ("rtl\u202etxt.exe".encode(), 4)):
+        name = raw + f"-ah-tk-20232024-{700 + n}.txt".encode()
+        Path(os.fsdecode(os.path.join(os.fsencode(corpus), name))).write_text(
+            text.replace("Ja, ik ben bekend met dit artikel.", f"Ja (kopie {n})."),
+            encoding="utf-8")
+    (corpus / "locked").mkdir()
+    (corpus / "locked" / "ah-tk-20232024-799.txt").write_text(text, encoding="utf-8")
+    os.chmod(corpus / "locked", 0)
+    if shared is not None:
+        (corpus / "ah-tk-20232024-1076.pdf").write_bytes(damaged_pdf(shared)[0])
+    return corpus
+
+
+@pytest.fixture
+def odd() -> Iterator[tuple[Path, Path]]:
+    """The odd corpus (with the damaged PDF when ../shared is there), in a folder another
+    user can read: the walk is checked as one."""
+    root = Path(tempfile.mkdtemp(prefix="vraagbaak-odd-"))
+    os.chmod(root, 0o755)
+    try:
+        yield root, odd_corpus(root, shared_dir())
+    finally:
+        os.chmod(root / "corpus" / "locked", 0o755)
+        shutil.rmtree(root)
+
+
+def _walk_as_nobody(corpus: Path) -> list[tuple[str, str | None]]:
+    """`walk_corpus` in a child process without root's right to read every folder."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        os.close(read)
+        try:
+            if os.geteuid() == 0:
+                os.setgid(65534)
+                os.setuid(65534)
+            rows = [(printable(str(p)), r) for p, r in walk_corpus(corpus)]
+            os.write(write, json.dumps(rows).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as fh:
+        rows = json.loads(fh.read() or "[]")
+    os.waitpid(pid, 0)
+    return [tuple(r) for r in rows]
+
+
+def test_an_unreadable_folder_is_listed_as_skipped(odd: tuple[Path, Path]) -> None:
+    _, corpus = odd
+    rows = _walk_as_nobody(corpus)
+    assert (str(corpus / "locked"), "unreadable folder (Permission denied)") in rows
+    assert sum(1 for _, reason in rows if reason is None) == 5 + (shared_dir() is not None)
+
+
+def test_odd_names_are_indexed_stored_and_shown_on_one_line(odd: tuple[Path, Path]) -> None:
+    root, corpus = odd
+    load = load_corpus(corpus)
+    sources = {d.source for d in load.answer_documents}
+    assert "bad\\xffname-ah-tk-20232024-701.txt" in sources
+    assert "new\\x0aline-ah-tk-20232024-702.txt" in sources
+    assert "esc\\x1b[31mred-ah-tk-20232024-703.txt" in sources
+    assert "rtl\\u202etxt.exe-ah-tk-20232024-704.txt" in sources
+    # The whole build as a user runs it.
+    result = subprocess.run([*RAG, "build", "--corpus", str(corpus), "--index", "idx",
+                             "--model", "hash:256"], cwd=root, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    if shared_dir() is not None:
+        assert "damaged ah-tk-20232024-1076.pdf: damaged PDF: read 2 pages" in result.stdout
+        assert "; indexed what could be read" in result.stdout
+    assert "\x1b" not in result.stdout and "\u202e" not in result.stdout
+    index = load_index(root / "idx")
+    assert {d.source for d in index.documents.values()} >= sources
+    ask = subprocess.run([*RAG, "ask", "Ja (kopie 2).", "--index", "idx", "--model", "hash:256",
+                          "-k", "3"], cwd=root, capture_output=True, text=True)
+    assert ask.returncode == 0, ask.stderr
+    shown = [line for line in ask.stdout.splitlines() if line.strip().startswith("bron:")]
+    assert "   bron: new\\x0aline-ah-tk-20232024-702.txt" in shown
+    payload = subprocess.run([*RAG, "ask", "AI-fabriek", "--index", "idx", "--model",
+                              "hash:256", "--json", "-k", "20"], cwd=root,
+                             capture_output=True, text=True)
+    assert all("\\x" in h["source"] or h["source"].isprintable()
+               for h in json.loads(payload.stdout)["hits"])
