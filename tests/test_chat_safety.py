@@ -170,3 +170,50 @@ def test_password_guessing_is_locked_out_and_logged(running: tuple[str, Path]) -
     assert any("login failed for 'staf' (5 in a row): locked for" in line for line in lines)
     assert any("login refused for 'staf': locked" in line for line in lines)
     assert json.dumps("geheim") not in log.read_text()  # passwords are never logged
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_test_index(tmp_path_factory.mktemp("launch"))
+
+
+def _launch(monkeypatch: pytest.MonkeyPatch, args: list[str],
+            env: dict[str, str]) -> tuple[object, dict]:
+    """app.main up to Gradio's launch, which records its arguments instead of serving."""
+    import gradio as gr
+
+    seen: dict = {}
+
+    def launch(self: object, **kwargs: object) -> None:
+        folder = Path(os.environ["GRADIO_TEMP_DIR"])
+        seen.update(kwargs, temp_dir=folder, temp_mode=folder.stat().st_mode & 0o777)
+
+    monkeypatch.setattr(gr.Blocks, "launch", launch)
+    result = CliRunner().invoke(app.main, ["--model", "hash:256", *args], env=env)
+    return result, seen
+
+
+def test_launch_arguments_and_a_private_file_cache(monkeypatch: pytest.MonkeyPatch,
+                                                   small_index: Path) -> None:
+    result, seen = _launch(monkeypatch, ["--index", str(small_index)],
+                           {"GRADIO_SHARE": "true", "RAG_AUTH": ""})
+    assert result.exit_code == 0, result.output
+    assert seen["share"] is False and seen["max_file_size"] == 0 and seen["auth"] is None
+    assert seen["server_name"] == "127.0.0.1"
+    assert seen["temp_mode"] == 0o700 and seen["temp_dir"].name.startswith("vraagbaak-gradio-")
+    assert not seen["temp_dir"].exists()  # removed when the chat stops
+    assert "zonder login" not in result.stderr
+
+
+@pytest.mark.parametrize(("args", "env", "warning"), [
+    (["--host", "0.0.0.0"], {"RAG_AUTH": ""}, "luistert op 0.0.0.0 zonder login"),
+    (["--host", "192.168.1.5"], {"RAG_AUTH": ""}, "luistert op 192.168.1.5 zonder login"),
+    (["--share"], {"RAG_AUTH": "staf:geheim"}, "LET OP: --share maakt de chat"),
+])
+def test_the_warning_fires_for_any_bind_off_this_machine(
+        monkeypatch: pytest.MonkeyPatch, small_index: Path, args: list[str],
+        env: dict[str, str], warning: str) -> None:
+    result, seen = _launch(monkeypatch, ["--index", str(small_index), *args], env)
+    assert result.exit_code == 0, result.output
+    assert warning in result.stderr
+    assert seen["share"] is ("--share" in args)
