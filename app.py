@@ -24,10 +24,10 @@ from typing import Any
 
 import click
 
-from rag.answer import Searcher
+from rag.search.searcher import Searcher
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import QueryError, RagError
-from rag.filters import Filter
+from rag.search.filters import Filter
 from rag.login import FREE_ATTEMPTS, LOCKOUT_SECONDS, LoginError, LoginGuard, read_accounts
 from rag.present import (
     block_parts,
@@ -38,7 +38,7 @@ from rag.present import (
     render_notice,
     whole_answer,
 )
-from rag.retrieve import Hit
+from rag.search.rank import Hit
 
 log = logging.getLogger("vraagbaak.app")
 

@@ -1,6 +1,6 @@
 """Candidate FAISS structures for the dense vectors: exact up to a size, IVF above it.
 
-Measured here, not yet used by the index: the default hybrid ranking (rag.answer) needs the
+Measured here, not yet used by the index: the default hybrid ranking (rag.search.searcher) needs the
 cosine of every passage for its score scaling, which it computes exactly with one BLAS
 thread (36 ms at 300k passages); an approximate structure pays off only once retrieval
 works on candidate sets (ANN top-N plus BM25 top-N, then fusion).
@@ -31,7 +31,7 @@ wrong. Hence flat up to ``FLAT_MAX_VECTORS`` (100k) and IVF above it.
 
 Both structures answer ``reconstruct_n`` exactly (IVF keeps the full vectors in its lists;
 the direct map built here, and saved with the index, maps ids to them), so
-`rag.index.Index.vectors` works unchanged; `search` answers any ``k`` correctly.
+`rag.store.index.Index.vectors` works unchanged; `search` answers any ``k`` correctly.
 """
 
 from __future__ import annotations

@@ -215,14 +215,14 @@ def run_coldstart(report: Report, quick: bool, scales: tuple[int, ...]) -> None:
                      st["load_model"], st["first_ask"], ask["help_s"], app["serving_s"],
                      app["first_answer_s"], "ok" if app["ok"] else "NO ANSWER", ask["load"]])
     imports = {
-        "rag ask path": "import rag.cli, rag.answer",
+        "rag ask path": "import rag.cli, rag.search.searcher",
         "app.py": "import app",
         "model load": "import sentence_transformers",
     }
     profile = {name: coldstart.import_profile(code) for name, code in imports.items()}
     raw["imports"] = profile
     table = markdown_table(
-        ["chunks", "`rag ask` s (median)", "import rag.cli", "import rag.answer", "open index",
+        ["chunks", "`rag ask` s (median)", "import rag.cli", "import rag.search.searcher", "open index",
          "load model", "first ask", "`rag --help` s", "app serving s", "app first answer s",
          "answer", "load"], rows)
     lines = [f"- `{name}`: " + ", ".join(f"{mod} {sec:.2f} s" for mod, sec in top[:6])
@@ -256,7 +256,7 @@ def main() -> None:
     report.raw["_load"] = load_average()
     embedder, best = None, None
     if {"sweep", "build", "backends"} & set(sections):
-        from rag.embed import load_embedder
+        from rag.models.embed import load_embedder
 
         embedder = load_embedder(MODEL)
         embedder.embed_queries(["opwarmen"])  # model load is cold start, not throughput

@@ -26,7 +26,7 @@ import time, json
 t0 = time.perf_counter()
 import rag.cli
 t1 = time.perf_counter()
-from rag.answer import open_searcher
+from rag.search.searcher import open_searcher
 from rag.config import Settings
 t2 = time.perf_counter()
 s = open_searcher(Settings(index_dir=__import__('pathlib').Path({index!r})))

@@ -118,7 +118,7 @@ def shared_chunks() -> tuple[list, list[str]]:
     """The chunks of the shared corpus (answer documents) and their passages."""
     from rag.chunk import chunk_document
     from rag.config import Settings
-    from rag.corpus import load_corpus
+    from rag.ingest.corpus import load_corpus
 
     settings = Settings()
     corpus = load_corpus(SHARED / "corpus")
@@ -133,7 +133,7 @@ def cached_embeddings(texts: list[str], kind: str, embedder: object | None = Non
     if path.is_file():
         return np.load(path)
     if embedder is None:
-        from rag.embed import load_embedder
+        from rag.models.embed import load_embedder
 
         embedder = load_embedder(MODEL)
     vectors = (embedder.embed_documents(texts) if kind == "passage"  # type: ignore[attr-defined]

@@ -71,8 +71,8 @@ def build_and_incremental(embedder: Any, quick: bool, batch_size: int) -> dict[s
     """Full build throughput vs raw encode of the same passages, then a one-document rebuild."""
     from rag.build import build_index
     from rag.config import Settings
-    from rag.embed import SentenceTransformerEmbedder
-    from rag.index import load_index
+    from rag.models.embed import SentenceTransformerEmbedder
+    from rag.store.index import load_index
 
     model = embedder._loaded()
     embedder = SentenceTransformerEmbedder(MODEL, batch_size=batch_size)  # same batch as raw
@@ -115,7 +115,7 @@ def sweep(embedder: Any, passages: list[str], batch_sizes: list[int],
           threads: list[int]) -> list[dict[str, Any]]:
     """Raw passages/s by batch size (on the most threads), by thread count (at the fastest
     batch size), and for three batch orders (at the fastest setting)."""
-    from rag.embed import SentenceTransformerEmbedder
+    from rag.models.embed import SentenceTransformerEmbedder
 
     model = embedder._loaded()
     rows = []

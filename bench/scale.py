@@ -1,11 +1,11 @@
 """Query latency and memory at 1k–300k chunks through the project's own index and searcher.
 
-A scaled index is written with `rag.index.save_index` (the real code path) from the shared
+A scaled index is written with `rag.store.index.save_index` (the real code path) from the shared
 corpus's real chunks and real e5 vectors, replicated: copy j of a chunk gets the ids
 ``<doc_id>~j`` / ``<chunk_id>~j`` and its vector gets Gaussian noise (`bench.common.replicate`);
 the BM25 index is built over the replicated passages' tokens. The latency worker then runs in
 a fresh process (`python -m bench.scale worker ...`), opens the index with
-`rag.answer.open_searcher` and the real model, and answers real questions through
+`rag.search.searcher.open_searcher` and the real model, and answers real questions through
 `app.Chat.reply` (embed, retrieve, choose quotes, render the reply): the chat's own path.
 """
 
@@ -45,10 +45,10 @@ SIGMA = 0.02
 def scaled_index(n: int, force: bool = False) -> Path:
     """An index folder of ``n`` chunks (cached under the bench cache); returns its path."""
     from rag.config import Settings
-    from rag.corpus import load_corpus
-    from rag.index import DocRecord, current_generation, save_index
-    from rag.lexical import LexicalIndex, LexicalSettings, save_into_generation, tokenize
-    from rag.provision import model_revision
+    from rag.ingest.corpus import load_corpus
+    from rag.store.index import DocRecord, current_generation, save_index
+    from rag.store.lexical import LexicalIndex, LexicalSettings, save_into_generation, tokenize
+    from rag.models.provision import model_revision
 
     path = CACHE / f"index-{n}"
     if (path / "current").exists() and not force:
@@ -94,10 +94,10 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
     import faiss
 
     from app import Chat
-    from rag.answer import open_searcher
+    from rag.search.searcher import open_searcher
     from rag.config import Settings
     from rag.present import block_parts, render_answer, whole_answer
-    from rag.retrieve import combine, dense_scores, to_hits, top_rows
+    from rag.search.rank import combine, dense_scores, to_hits, top_rows
 
     imported = time.perf_counter()
     searcher = open_searcher(Settings(index_dir=index, model=MODEL))

@@ -12,14 +12,14 @@ import numpy as np
 
 from rag.chunk import Chunk, chunk_document
 from rag.config import Settings
-from rag.corpus import CorpusLoad, Skipped, load_corpus
-from rag.document import Document
-from rag.embed import Embedder
+from rag.ingest.corpus import CorpusLoad, Skipped, load_corpus
+from rag.types import Document
+from rag.models.embed import Embedder
 from rag.errors import IndexError_, RagError
-from rag.folder import CURRENT, IndexFolder
-from rag.index import DocRecord, load_index, save_index
-from rag.lexical import build_lexical, save_into_generation
-from rag.lock import BuildBusy, build_lock
+from rag.store.folder import CURRENT, IndexFolder
+from rag.store.index import DocRecord, load_index, save_index
+from rag.store.lexical import build_lexical, save_into_generation
+from rag.store.lock import BuildBusy, build_lock
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,12 @@ def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
     Incremental unless ``full``: a passage whose exact text was already embedded by the same
     model with the same chunking settings keeps its vector, so only new or edited vragen
     cost model time. ``progress(done, total)`` is called as passages are embedded. The
-    previous index stays in place until the new one is complete (`rag.index.save_index`),
-    and a second build on the same folder is refused while one runs (`rag.lock`).
+    previous index stays in place until the new one is complete (`rag.store.index.save_index`),
+    and a second build on the same folder is refused while one runs (`rag.store.lock`).
     """
     started = time.perf_counter()
     # Refused before anything is written: a folder that is not the build's own, the corpus
-    # or a folder around it, the root or home folder (`rag.folder`).
+    # or a folder around it, the root or home folder (`rag.store.folder`).
     folder = IndexFolder.claim(settings.index_dir, corpus_dir)
     with contextlib.ExitStack() as stack:
         try:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from rag.config import ChunkSettings
-from rag.document import Document, QABlock
+from rag.types import Document, QABlock
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n\n+")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.document import DocumentMeta
+from rag.types import DocumentMeta
 
 
 def vraag_label(vraag: tuple[int, ...]) -> str:

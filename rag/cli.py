@@ -17,7 +17,7 @@ from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import RagError
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-# The values of rag.retrieve.Retriever, spelled out so that `rag --help` imports no numpy.
+# The values of rag.search.rank.Retriever, spelled out so that `rag --help` imports no numpy.
 RETRIEVERS = ("bm25", "dense", "hybrid")
 
 
@@ -81,7 +81,7 @@ def main() -> None:
 def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
     """Build or update the index over a corpus folder (incremental unless --full)."""
     from rag.build import build_index
-    from rag.embed import load_embedder
+    from rag.models.embed import load_embedder
 
     settings = Settings(index_dir=index_dir, model=model)
     embedder = load_embedder(model, batch_size=settings.batch_size, notify=_notify)
@@ -144,8 +144,8 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
       rag ask "stikstof" --year 2023-2024 --ministry LNV
       rag ask "AI op de werkvloer" --party VVD --from 2024-01-01 --to 2024-12-31
     """
-    from rag.answer import answer_to_json, open_searcher
-    from rag.filters import Filter
+    from rag.search.searcher import answer_to_json, open_searcher
+    from rag.search.filters import Filter
     from rag.names import printable
 
     try:
@@ -181,9 +181,9 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
 @corpus_option
 def parse_report(corpus_dir: Path) -> None:
     """Print, per file, the blocks found and any anomaly; then the parse-quality share."""
-    from rag.corpus import load_corpus
-    from rag.document import DocKind
-    from rag.parse import is_consecutive
+    from rag.ingest.corpus import load_corpus
+    from rag.types import DocKind
+    from rag.ingest.parse import is_consecutive
 
     corpus = load_corpus(corpus_dir)
     for doc in corpus.documents:
@@ -247,15 +247,15 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
     """
     import tempfile
 
-    from rag import report
-    from rag.answer import lexical_for
-    from rag.beir import load_beir, pairs_to_beir, write_beir
+    from rag.evaluation import report
+    from rag.search.searcher import lexical_for
+    from rag.evaluation.beir import load_beir, pairs_to_beir, write_beir
     from rag.build import build_index
     from rag.config import CALIBRATED_MIN_SCORE
-    from rag.embed import load_embedder
-    from rag.evaluate import beir_reports, index_reports, load_gold
-    from rag.index import load_index
-    from rag.retrieve import Retriever
+    from rag.models.embed import load_embedder
+    from rag.evaluation.run import beir_reports, index_reports, load_gold
+    from rag.store.index import load_index
+    from rag.search.rank import Retriever
 
     if not (gold_files or self_retrieval or beir_dirs or pairs_file):
         raise click.UsageError("give at least one of --gold, --self-retrieval, --beir, --pairs")

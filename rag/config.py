@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_INDEX_DIR = Path("index")
-# The alias that means "the offline-provisioned multilingual-e5-small" (see rag.provision).
+# The alias that means "the offline-provisioned multilingual-e5-small" (see rag.models.provision).
 DEFAULT_MODEL = "multilingual-e5-small"
 # "No earlier answer found": abstain when the best dense cosine of any passage is below the
 # model's threshold. Calibrated with `rag eval --gold eval/gold.jsonl` over ../shared/corpus

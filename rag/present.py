@@ -17,10 +17,10 @@ from dataclasses import dataclass
 
 from rag.chunk import Chunk
 from rag.cite import citation, vraag_label
-from rag.document import DocumentMeta
-from rag.meta import MONTHS
+from rag.types import DocumentMeta
+from rag.ingest.meta import MONTHS
 from rag.names import printable
-from rag.retrieve import Hit
+from rag.search.rank import Hit
 
 ELLIPSIS = " … "
 DEFAULT_QUOTE_WORDS = 80  # long enough for a complete thought, short enough to scan five of

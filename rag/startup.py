@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.answer import Searcher, open_searcher
+from rag.search.searcher import Searcher, open_searcher
 from rag.build import BuildReport, build_index
 from rag.config import Settings
-from rag.embed import Embedder, load_embedder
-from rag.index import CURRENT, MANIFEST
+from rag.models.embed import Embedder, load_embedder
+from rag.store.index import CURRENT, MANIFEST
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 
@@ -50,7 +50,7 @@ def ensure_sample_index(settings: Settings, embedder: Embedder,
 
 def open_chat_searcher(settings: Settings, build_sample: bool = False,
                        notify: Callable[[str], None] | None = None) -> Searcher:
-    """`rag.answer.open_searcher`, but when ``build_sample`` is true and there is no index
+    """`rag.search.searcher.open_searcher`, but when ``build_sample`` is true and there is no index
     yet, the sample index is built first with the same embedder, so the model loads once."""
     embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
     if build_sample:

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 
 from app import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, main
-from rag.answer import Searcher
+from rag.search.searcher import Searcher
 from rag.build import build_index
 from rag.config import Settings
-from rag.embed import HashingEmbedder
-from rag.index import load_index
+from rag.models.embed import HashingEmbedder
+from rag.store.index import load_index
 from rag.login import LoginError, read_accounts
 from rag.present import NO_ANSWER_TITLE
 from rag.startup import ensure_sample_index, open_chat_searcher

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rag.chunk import chunk_block, chunk_document, chunk_id, split_answer
 from rag.config import ChunkSettings
-from rag.document import DocKind, Document, DocumentMeta, QABlock
+from rag.types import DocKind, Document, DocumentMeta, QABlock
 
 
 def _doc(*blocks: QABlock) -> Document:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag import __version__
-from rag.index import load_index
+from rag.store.index import load_index
 from tests.conftest import SAMPLE_FILE
 
 RAG = [sys.executable, "-m", "rag"]

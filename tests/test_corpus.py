@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from rag.corpus import corpus_files, load_corpus
+from rag.ingest.corpus import corpus_files, load_corpus
 from tests.conftest import SAMPLE_FILE
 
 

@@ -21,8 +21,8 @@ from click.testing import CliRunner
 import app
 from rag.build import build_index
 from rag.config import Settings
-from rag.embed import HashingEmbedder
-from rag.index import CHUNKS, DOCUMENTS, MANIFEST, VECTORS, current_generation
+from rag.models.embed import HashingEmbedder
+from rag.store.index import CHUNKS, DOCUMENTS, MANIFEST, VECTORS, current_generation
 from tests.conftest import SAMPLE_FILE
 
 RAG = [sys.executable, "-m", "rag"]

@@ -21,9 +21,9 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
-from rag.folder import CURRENT, MARKER
-from rag.index import load_index
-from rag.lock import LOCK_FILE
+from rag.store.folder import CURRENT, MARKER
+from rag.store.index import load_index
+from rag.store.lock import LOCK_FILE
 from tests.conftest import SAMPLE_FILE
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT

@@ -6,10 +6,10 @@ import re
 
 import pytest
 
-from rag.answer import Searcher, open_searcher
+from rag.search.searcher import Searcher, open_searcher
 from rag.build import build_index
 from rag.config import Settings
-from rag.embed import load_embedder
+from rag.models.embed import load_embedder
 from tests.conftest import SAMPLE_DIR, SAMPLE_FILE
 
 # (question in our own words, the vraag whose answer holds the information). Not tuned: the

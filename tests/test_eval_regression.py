@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import lexical_for
+from rag.search.searcher import lexical_for
 from rag.build import build_index
 from rag.config import CALIBRATED_MIN_SCORE, DEFAULT_MODEL, Settings
-from rag.embed import load_embedder
-from rag.evaluate import SetReport, index_reports, load_gold
-from rag.index import load_index
-from rag.retrieve import Retriever
+from rag.models.embed import load_embedder
+from rag.evaluation.run import SetReport, index_reports, load_gold
+from rag.store.index import load_index
+from rag.search.rank import Retriever
 from tests.conftest import ROOT, SAMPLE_DIR
 
 pytestmark = pytest.mark.slow

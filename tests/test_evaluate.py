@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.answer import Searcher, answer_to_json
-from rag.beir import BeirDataset, BeirError, load_beir, pairs_to_beir, write_beir
-from rag.embed import HashingEmbedder
+from rag.search.searcher import Searcher, answer_to_json
+from rag.evaluation.beir import BeirDataset, BeirError, load_beir, pairs_to_beir, write_beir
+from rag.models.embed import HashingEmbedder
 from rag.errors import QueryError
-from rag.evaluate import (
+from rag.evaluation.run import (
     EvalError,
     GoldQuestion,
     Passages,
@@ -22,9 +22,9 @@ from rag.evaluate import (
     self_retrieval_questions,
     unit_key,
 )
-from rag.index import load_index
-from rag.lexical import build_lexical
-from rag.metrics import (
+from rag.store.index import load_index
+from rag.store.lexical import build_lexical
+from rag.evaluation.metrics import (
     abstention_metrics,
     calibrate_threshold,
     dedupe,
@@ -33,8 +33,8 @@ from rag.metrics import (
     reciprocal_rank,
     retrieval_metrics,
 )
-from rag.report import markdown_table, plot_recall, to_json
-from rag.retrieve import Retriever
+from rag.evaluation.report import markdown_table, plot_recall, to_json
+from rag.search.rank import Retriever
 from tests.helpers import build_small_index
 
 ROOT = Path(__file__).resolve().parents[1]

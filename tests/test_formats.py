@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.document import DocKind
+from rag.types import DocKind
 from rag.errors import ParseError
-from rag.parse import is_consecutive
-from rag.read import load_bytes, load_document, read_text
+from rag.ingest.parse import is_consecutive
+from rag.ingest.readers import load_bytes, load_document, read_text
 from tests.builders import HTML_SAMPLE, XML_SAMPLE, html_page, write_docx, write_pdf
 from tests.conftest import SAMPLE_FILE, shared_dir
 

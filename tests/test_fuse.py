@@ -3,8 +3,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rag.fuse import max_normalise, minmax_normalise, ranks, rrf, weighted_sum
-from rag.retrieve import Fusion, FusionSettings, Retriever, combine, confidence, top_rows
+from rag.search.fuse import max_normalise, minmax_normalise, ranks, rrf, weighted_sum
+from rag.search.rank import Fusion, FusionSettings, Retriever, combine, confidence, top_rows
 
 
 def test_ranks_are_one_based_and_ties_keep_row_order() -> None:

@@ -23,10 +23,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.document import DocKind, Document
+from rag.types import DocKind, Document
 from rag.errors import ParseError
-from rag.parse import parse_document
-from rag.read import SUPPORTED_SUFFIXES, load_bytes
+from rag.ingest.parse import parse_document
+from rag.ingest.readers import SUPPORTED_SUFFIXES, load_bytes
 from tests.builders import HTML_SAMPLE, XML_SAMPLE, write_docx, write_pdf
 from tests.conftest import SAMPLE_FILE, shared_dir
 
@@ -210,10 +210,10 @@ def test_any_file_names_build_and_are_stored_printable(names: list[tuple[bytes, 
 
     from rag.build import build_index
     from rag.config import Settings
-    from rag.corpus import load_corpus
-    from rag.embed import HashingEmbedder
+    from rag.ingest.corpus import load_corpus
+    from rag.models.embed import HashingEmbedder
     from rag.errors import RagError
-    from rag.index import load_index
+    from rag.store.index import load_index
     from rag.names import printable
 
     text = SAMPLE_FILE.read_bytes()

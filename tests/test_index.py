@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexError_
-from rag.folder import MARKER
-from rag.index import CHUNKS, current_generation, load_index, read_manifest
+from rag.store.folder import MARKER
+from rag.store.index import CHUNKS, current_generation, load_index, read_manifest
 from tests.helpers import build_small_index, make_document
 
 

@@ -17,11 +17,11 @@ import pytest
 
 from rag.build import build_index
 from rag.config import Settings
-from rag.embed import HashingEmbedder
+from rag.models.embed import HashingEmbedder
 from rag.errors import IndexError_
-from rag.folder import IndexFolder
-from rag.index import MANIFEST, VECTORS, current_generation, load_index
-from rag.lock import build_lock
+from rag.store.folder import IndexFolder
+from rag.store.index import MANIFEST, VECTORS, current_generation, load_index
+from rag.store.lock import build_lock
 from tests.conftest import SAMPLE_FILE
 
 

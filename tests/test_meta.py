@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from rag.cite import document_citation
-from rag.document import DocumentMeta
-from rag.meta import extract_meta, vergaderjaar_of
-from rag.people import (
+from rag.types import DocumentMeta
+from rag.ingest.meta import extract_meta, vergaderjaar_of
+from rag.ingest.people import (
     answerers_and_ministries,
     askers_and_parties,
     expand_ministry,
     ministries_addressed,
     party_key,
 )
-from rag.read import load_document
+from rag.ingest.readers import load_document
 from tests.conftest import SAMPLE_FILE
 
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import Searcher
+from rag.search.searcher import Searcher
 from rag.build import BuildReport, build_index
 from rag.config import Settings
-from rag.embed import HashingEmbedder
-from rag.index import load_index
-from rag.read import MAX_FILE_BYTES
+from rag.models.embed import HashingEmbedder
+from rag.store.index import load_index
+from rag.ingest.readers import MAX_FILE_BYTES
 from tests.builders import html_page, write_docx, write_pdf
 from tests.conftest import SAMPLE_FILE, shared_dir
 
@@ -180,7 +180,7 @@ def test_legacy_encoding_is_indexed_and_flagged(
     mixed: tuple[Path, BuildReport, dict[str, str]]
 ) -> None:
     root, _, _ = mixed
-    from rag.read import load_document
+    from rag.ingest.readers import load_document
 
     doc = load_document(root / "corpus" / "ah-tk-20232024-900.txt")
     assert "not UTF-8: decoded as cp1252" in doc.anomalies

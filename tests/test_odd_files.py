@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.corpus import load_corpus, walk_corpus
-from rag.index import load_index
+from rag.ingest.corpus import load_corpus, walk_corpus
+from rag.store.index import load_index
 from rag.names import printable
-from rag.read import load_bytes
+from rag.ingest.readers import load_bytes
 from tests.conftest import SAMPLE_FILE, shared_dir
 
 RAG = [sys.executable, "-m", "rag"]

@@ -16,11 +16,11 @@ import pytest
 
 from rag.build import build_index
 from rag.config import Settings
-from rag.embed import HashingEmbedder
+from rag.models.embed import HashingEmbedder
 from rag.errors import IndexError_, RagError
-from rag.folder import CURRENT, MARKER, IndexFolder
-from rag.index import current_generation, load_index
-from rag.lock import LOCK_FILE
+from rag.store.folder import CURRENT, MARKER, IndexFolder
+from rag.store.index import current_generation, load_index
+from rag.store.lock import LOCK_FILE
 from rag.startup import open_chat_searcher
 from tests.conftest import SAMPLE_FILE
 

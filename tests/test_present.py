@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 import pytest
 
 from rag.chunk import Chunk
-from rag.document import DocumentMeta
-from rag.index import DocRecord
-from rag.parse import parse_document
+from rag.types import DocumentMeta
+from rag.store.index import DocRecord
+from rag.ingest.parse import parse_document
 from rag.present import (
     NO_ANSWER_TITLE,
     Quote,
@@ -27,8 +27,8 @@ from rag.present import (
     sentence_spans,
     whole_answer,
 )
-from rag.read import read_text
-from rag.retrieve import Hit
+from rag.ingest.readers import read_text
+from rag.search.rank import Hit
 from tests.conftest import SAMPLE_FILE
 
 SAMPLE_META = DocumentMeta(

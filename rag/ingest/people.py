@@ -1,6 +1,6 @@
 """Who asked and who answered: members and parties, ministers and ministries (pure functions).
 
-The inputs are the phrases of an Aanhangsel intro as :mod:`rag.meta` finds them:
+The inputs are the phrases of an Aanhangsel intro as :mod:`rag.ingest.meta` finds them:
 
 - asked by: ``de leden Aartsen en Rajkowski (VVD)``, ``de leden Kröger, Thijssen (beiden
   GroenLinks-PvdA), Teunissen (PvdD) en Rooderkerk (D66)``, ``het lid Van Nispen (SP)``;

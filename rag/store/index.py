@@ -3,7 +3,7 @@
 ``index/current`` is a symlink to the generation folder in use (``index/gen-…``). A build
 writes a new generation and then replaces the symlink with one atomic rename, so a reader or
 a crash at any moment sees either the previous complete index or the new one, never a mix.
-Which folders a build may write and delete is `rag.folder`'s business: the index folder
+Which folders a build may write and delete is `rag.store.folder`'s business: the index folder
 carries the build's marker, and generations are deleted only when its register lists them.
 
 Layout of a generation (all inspectable with a text editor except the vectors):
@@ -33,9 +33,9 @@ import numpy as np
 from rag import __version__
 from rag.chunk import Chunk
 from rag.config import ChunkSettings
-from rag.document import DocumentMeta
+from rag.types import DocumentMeta
 from rag.errors import IndexError_
-from rag.folder import CURRENT, IndexFolder
+from rag.store.folder import CURRENT, IndexFolder
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -117,7 +117,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
                extra: Callable[[Path], list[str]] | None = None) -> Manifest:
     """Write the index into a new generation of ``path`` and swap it in when complete.
 
-    ``path`` must be the build's own folder (`rag.folder.IndexFolder.claim`; a plain path is
+    ``path`` must be the build's own folder (`rag.store.folder.IndexFolder.claim`; a plain path is
     claimed here). ``extra(folder)`` may write more files into the new generation before the
     swap and returns their paths relative to it; they are checksummed in the manifest. A
     failure at any moment (a full disk, a kill) leaves the previous index at ``path``; a

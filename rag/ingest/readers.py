@@ -1,22 +1,22 @@
 """Read a source file: text formats into text for the parser, official XML into a Document.
 
 One entry point, :func:`load_document`, turns any supported file into a
-:class:`~rag.document.Document` and raises only :class:`~rag.errors.ParseError`:
+:class:`~rag.types.Document` and raises only :class:`~rag.errors.ParseError`:
 
 - ``.txt`` / ``.md``: UTF-8, falling back to cp1252 for legacy Windows exports;
-- ``.pdf``: the text layer via pypdf (:mod:`rag.read_pdf`); a scanned PDF without one, an
+- ``.pdf``: the text layer via pypdf (:mod:`rag.ingest.pdf`); a scanned PDF without one, an
   encrypted or an unreadable PDF is refused with that reason, and one that could be read
   only in part is kept with ``Document.damaged`` saying what is missing;
-- ``.docx``: python-docx, auto-numbering restored (:mod:`rag.read_docx`);
-- ``.html`` / ``.htm``: the page text without site chrome (:mod:`rag.read_html`);
+- ``.docx``: python-docx, auto-numbering restored (:mod:`rag.ingest.word`);
+- ``.html`` / ``.htm``: the page text without site chrome (:mod:`rag.ingest.webpage`);
 - ``.xml``: the official officielebekendmakingen XML, parsed structurally
-  (:mod:`rag.xmlparse`): when the XML is there, it wins over text heuristics.
+  (:mod:`rag.ingest.officialxml`): when the XML is there, it wins over text heuristics.
 
 Limits, each reported as "too large": a file over :data:`MAX_FILE_BYTES` (25 MiB) is refused
-unread; a PDF over :data:`rag.read_pdf.MAX_PDF_PAGES` (500) pages, a text over
-:data:`rag.parse.MAX_TEXT_CHARS` (1 million characters, 15 times the longest real answer
-document) or :data:`rag.parse.MAX_LINES` (20,000 lines) is refused before parsing; an XML file
-with more than :data:`rag.xmlparse.MAX_BLOCKS` vraag/antwoord elements likewise.
+unread; a PDF over :data:`rag.ingest.pdf.MAX_PDF_PAGES` (500) pages, a text over
+:data:`rag.ingest.parse.MAX_TEXT_CHARS` (1 million characters, 15 times the longest real answer
+document) or :data:`rag.ingest.parse.MAX_LINES` (20,000 lines) is refused before parsing; an XML file
+with more than :data:`rag.ingest.officialxml.MAX_BLOCKS` vraag/antwoord elements likewise.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from rag.document import Document
+from rag.types import Document
 from rag.errors import ParseError
 from rag.names import printable
-from rag.parse import MAX_TEXT_CHARS, parse_document
+from rag.ingest.parse import MAX_TEXT_CHARS, parse_document
 
 TEXT_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
 SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".xml")
@@ -55,7 +55,7 @@ def load_bytes(data: bytes, suffix: str, doc_id: str, source: str) -> Document:
     suffix = suffix.lower()
     try:
         if suffix == ".xml":
-            from rag.xmlparse import parse_xml
+            from rag.ingest.officialxml import parse_xml
 
             _check_nonempty(data, source)
             return parse_xml(data, doc_id, source)
@@ -100,16 +100,16 @@ def _extract(data: bytes, suffix: str, name: str) -> tuple[str, str | None]:
     _check_nonempty(data, name)
     try:
         if suffix == ".pdf":
-            from rag.read_pdf import read_pdf
+            from rag.ingest.pdf import read_pdf
 
             pdf = read_pdf(data, name)
             text, damage = pdf.text, pdf.damage
         elif suffix == ".docx":
-            from rag.read_docx import read_docx
+            from rag.ingest.word import read_docx
 
             text = read_docx(data, name)
         elif suffix in (".html", ".htm"):
-            from rag.read_html import read_html
+            from rag.ingest.webpage import read_html
 
             text = read_html(data, name)
         else:

@@ -7,9 +7,9 @@ import unicodedata
 from dataclasses import replace
 from datetime import date, timedelta
 
-from rag.clean import fix_glued_words
-from rag.document import DocumentMeta
-from rag.people import answerers_and_ministries, askers_and_parties, ministries_addressed
+from rag.ingest.clean import fix_glued_words
+from rag.types import DocumentMeta
+from rag.ingest.people import answerers_and_ministries, askers_and_parties, ministries_addressed
 
 MONTHS = {
     "januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,

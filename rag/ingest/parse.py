@@ -1,6 +1,6 @@
 """Parse the text of an Aanhangsel document into numbered question/answer blocks.
 
-The entry point :func:`parse_document` is pure: text in, :class:`~rag.document.Document` out.
+The entry point :func:`parse_document` is pure: text in, :class:`~rag.types.Document` out.
 It recognises the numbering styles met in practice:
 
 - ``Vraag 1`` / ``Antwoord 1`` (printed Aanhangsel, website, Markdown conversions), including
@@ -20,10 +20,10 @@ import re
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
-from rag import clean
-from rag.document import DocKind, Document, DocumentMeta, QABlock
+from rag.ingest import clean
+from rag.types import DocKind, Document, DocumentMeta, QABlock
 from rag.errors import ParseError
-from rag.meta import extract_meta
+from rag.ingest.meta import extract_meta
 
 # Far above any real document (the longest in the shared corpus: 64,000 characters, 343
 # lines) and low enough that parsing stays within seconds: the parser is linear in lines but

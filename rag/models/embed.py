@@ -71,7 +71,7 @@ class SentenceTransformerEmbedder:
     def model_id(self) -> str:
         """The name as given, plus the provisioned weights' revision for the default alias."""
         if self._name == DEFAULT_MODEL:
-            from rag.provision import model_revision
+            from rag.models.provision import model_revision
 
             return f"{DEFAULT_MODEL}@{model_revision()}"
         return self._name
@@ -109,7 +109,7 @@ class SentenceTransformerEmbedder:
         if kind in (model.prompts or {}):
             kwargs["prompt_name"] = kind
         elif "e5" in self._name.lower():  # hub e5 models ship without prompts configured
-            from rag.provision import PROMPTS
+            from rag.models.provision import PROMPTS
 
             kwargs["prompt"] = PROMPTS[kind]
         vectors = model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
@@ -120,7 +120,7 @@ class SentenceTransformerEmbedder:
         if self._model is None:
             path = self._name
             if self._name == DEFAULT_MODEL:
-                from rag.provision import ensure_default_model
+                from rag.models.provision import ensure_default_model
 
                 path = str(ensure_default_model(self._cache_dir, progress=self._notify))
             try:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import RagError
-from rag.evaluate import SetReport
+from rag.evaluation.run import SetReport
 
 _COLUMNS = ("n", "R@1", "R@5", "R@10", "MRR@10", "nDCG@10")
 

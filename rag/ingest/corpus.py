@@ -12,7 +12,7 @@ Folder rules (predictable, documented in the README):
 - names are stored and shown in :func:`rag.names.printable` form, so a name that is not
   UTF-8 or holds a newline is indexed like any other;
 - files of other types are reported as unsupported;
-- a file over :data:`rag.read.MAX_FILE_BYTES` (25 MiB) is reported as too large, unread;
+- a file over :data:`rag.ingest.readers.MAX_FILE_BYTES` (25 MiB) is reported as too large, unread;
 - the file stem is the document id; when two answer documents share one (the same answer as
   PDF and XML, or a copy), the XML is kept over PDF over HTML over Word over Markdown over text,
   and among equals the first in path order; the others are reported as duplicates.
@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.document import DocKind, Document
+from rag.types import DocKind, Document
 from rag.errors import ParseError, RagError
 from rag.names import printable
-from rag.read import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, load_document
+from rag.ingest.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, load_document
 
 _NOT_INDEXED = {
     DocKind.QUESTIONS: "questions only, no answers yet",

@@ -153,7 +153,7 @@ def _convert(bin_path: Path, out: Path) -> None:
     """Write a complete sentence-transformers model directory for ``bin_path`` into ``out``."""
     from safetensors.numpy import save
 
-    from rag.e5bin import E5BinError, bert_state_dict, build_tokenizer, read_e5bin
+    from rag.models.e5bin import E5BinError, bert_state_dict, build_tokenizer, read_e5bin
 
     try:
         e5 = read_e5bin(bin_path)

@@ -14,12 +14,12 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from rag.config import CALIBRATED_MIN_SCORE, Settings
-from rag.embed import Embedder, load_embedder
+from rag.models.embed import Embedder, load_embedder
 from rag.errors import QueryError
-from rag.filters import Filter
-from rag.index import Index, load_index
-from rag.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, load_lexical
-from rag.retrieve import (
+from rag.search.filters import Filter
+from rag.store.index import Index, load_index
+from rag.store.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, load_lexical
+from rag.search.rank import (
     DEFAULT_FUSION,
     FusionSettings,
     Hit,

@@ -14,8 +14,8 @@ import numpy as np
 
 from rag.chunk import Chunk
 from rag.cite import citation
-from rag.fuse import rrf, weighted_sum
-from rag.index import DocRecord, Index
+from rag.search.fuse import rrf, weighted_sum
+from rag.store.index import DocRecord, Index
 
 
 class Retriever(StrEnum):

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.beir import BeirDataset
+from rag.evaluation.beir import BeirDataset
 from rag.chunk import Chunk
-from rag.embed import Embedder
+from rag.models.embed import Embedder
 from rag.errors import RagError
-from rag.index import Index
-from rag.lexical import LexicalIndex, build_lexical
-from rag.metrics import (
+from rag.store.index import Index
+from rag.store.lexical import LexicalIndex, build_lexical
+from rag.evaluation.metrics import (
     AbstentionMetrics,
     RetrievalMetrics,
     abstention_metrics,
@@ -32,7 +32,7 @@ from rag.metrics import (
     recall_curve,
     retrieval_metrics,
 )
-from rag.retrieve import (
+from rag.search.rank import (
     DEFAULT_FUSION,
     FusionSettings,
     Retriever,

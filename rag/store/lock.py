@@ -28,7 +28,7 @@ class BuildBusy(IndexError_):
 def build_lock(index_dir: Path) -> Iterator[Path]:
     """Hold ``index_dir``'s build lock, or fail at once naming the process that has it.
 
-    ``index_dir`` must exist and be the build's own (`rag.folder.IndexFolder.claim`).
+    ``index_dir`` must exist and be the build's own (`rag.store.folder.IndexFolder.claim`).
     Yields the lock file's path.
     """
     path = index_dir / LOCK_FILE

@@ -33,7 +33,7 @@ class DocumentMeta:
     date_submitted: str | None = None
     date_received: str | None = None
     subject: str | None = None  # the "over ..." part: "de huiverigheid van werkgevers om ..."
-    # structured forms of the people above, for filters (see rag.meta for how they are read)
+    # structured forms of the people above, for filters (see rag.ingest.meta for how they are read)
     askers: tuple[str, ...] = ()  # surnames as written: ("Aartsen", "Rajkowski")
     parties: tuple[str, ...] = ()  # as written: ("VVD",), ("GroenLinks-PvdA", "D66")
     answerers: tuple[str, ...] = ()  # e.g. ("Minister Van Hijum", "Minister Beljaarts")

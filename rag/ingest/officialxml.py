@@ -23,7 +23,7 @@ the tests use small samples written to that vocabulary::
 The structure wins over heuristics: blocks come from the ``vraag``/``antwoord`` elements and
 their ``nr``, paragraphs from ``al`` (footnote ``noot`` text is left out), and explicit values
 (``isodatum``, ``kamervraagnummer``, ``kamervraagonderwerp``, ``politiek``, the metadata) override
-what the regexes of :mod:`rag.meta` read from the same intro text. Namespaces are ignored.
+what the regexes of :mod:`rag.ingest.meta` read from the same intro text. Namespaces are ignored.
 Entity declarations are refused and nothing is fetched from the network.
 """
 
@@ -33,10 +33,10 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from rag.document import DocKind, Document, DocumentMeta, QABlock
+from rag.types import DocKind, Document, DocumentMeta, QABlock
 from rag.errors import ParseError
-from rag.meta import extract_meta, official_title, with_people
-from rag.parse import check_blocks, parse_numbers
+from rag.ingest.meta import extract_meta, official_title, with_people
+from rag.ingest.parse import check_blocks, parse_numbers
 
 _NUMS = re.compile(r"\d{1,3}(?:\s*(?:,|en|t/m|tot en met|[-–])\s*\d{1,3})*")
 _MARKER = re.compile(
