@@ -5,9 +5,10 @@
     RAG_AUTH=staf:geheim python app.py --host 0.0.0.0
     RAG_AUTH=staf:geheim python app.py --share   # a public link: loud warning, login required
 
-The chat holds no retrieval logic: every question goes to `Searcher.ask`, exactly as
-`rag ask` does, and `rag.present` turns the answer into the reply. The model is loaded once
-per process and shared by every session; requests wait in Gradio's queue.
+This file holds the Gradio layout and its launch only: the controller is `rag.chat.Chat`
+(which asks `Searcher.ask`, exactly as `rag ask` does, and renders with `rag.render`). The
+model is loaded once per process and shared by every session; requests wait in Gradio's
+queue.
 """
 
 from __future__ import annotations
@@ -18,27 +19,16 @@ import os
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
-from rag.search.searcher import Searcher
+from rag.chat import ALL_MINISTRIES, ALL_YEARS, DEFAULT_K, MAX_K, Chat, detail, echo
+from rag.cite import citation
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
-from rag.errors import QueryError, RagError
-from rag.search.filters import Filter
+from rag.errors import RagError
 from rag.login import FREE_ATTEMPTS, LOCKOUT_SECONDS, LoginError, LoginGuard, read_accounts
-from rag.present import (
-    block_parts,
-    esc,
-    long_citation,
-    plain_reference,
-    render_answer,
-    render_notice,
-    whole_answer,
-)
-from rag.search.rank import Hit
 
 log = logging.getLogger("vraagbaak.app")
 
@@ -48,94 +38,12 @@ EXAMPLES = [
     "Wat doet het kabinet om het mkb te helpen met AI?",
     "Can AI help with labour market shortages?",
 ]
-ALL_YEARS = "Alle vergaderjaren"
-ALL_MINISTRIES = "Alle ministeries"
-DEFAULT_K = 5
-MAX_K = 20
-ECHO_CHARS = 500  # a pasted essay is echoed cut, so the chat stays readable
-ERROR_TEXT = ("Er ging iets mis bij het zoeken. Probeer het nog eens; blijft het misgaan, "
-              "meld het dan aan de beheerder (details staan in het serverlogboek).")
 CSS = """
 .vb-hit { border-top: 1px solid var(--border-color-primary); padding-top: .5em; margin-top: .5em; }
 .vb-cite { font-weight: 600; margin-bottom: .3em; }
 .vb-quote { border-left: 3px solid var(--color-accent); margin: .3em 0 .4em; padding-left: .8em; }
 .vb-meta, .vb-head { opacity: .8; }
 """
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What one question produces: the chat message and, for the side panel, the hits shown."""
-
-    html: str
-    hits: tuple[Hit, ...] = ()
-    full_answers: tuple[str, ...] = ()
-
-
-class Chat:
-    """The searcher behind the chat, shared by every session of this process."""
-
-    def __init__(self, searcher: Searcher) -> None:
-        self.searcher = searcher
-        self._parts = block_parts(searcher.index.chunks)
-        # One question at a time per process: the embedder loads its model lazily, and two
-        # first questions at once must not load it twice.
-        self._lock = threading.Lock()
-
-    def warm_up(self) -> None:
-        """Load the model now, so the first person to ask does not wait for it."""
-        with self._lock:
-            self.searcher.embedder.embed_queries(["opwarmen"])
-
-    def years(self) -> list[str]:
-        """Vergaderjaren present in the index, newest first."""
-        docs = self.searcher.index.documents.values()
-        return sorted({d.meta.vergaderjaar for d in docs if d.meta.vergaderjaar}, reverse=True)
-
-    def ministries(self) -> list[str]:
-        """The ministries in the index's metadata, alphabetically: the very values the
-        ministry filter matches on."""
-        docs = self.searcher.index.documents.values()
-        return sorted({m for d in docs for m in d.meta.ministries}, key=str.casefold)
-
-    def reply(self, message: Any, k: int = DEFAULT_K, year: str | None = None,
-              ministry: str | None = None) -> Reply:
-        """Answer one chat message; every failure becomes a readable message, never a trace."""
-        try:
-            where = Filter(vergaderjaar=None if year in (None, "", ALL_YEARS) else year,
-                           ministry=None if ministry in (None, "", ALL_MINISTRIES) else ministry)
-            with self._lock:
-                answer = self.searcher.ask(message, k=int(k), where=where)
-            hits = () if answer.abstained else answer.hits
-            fulls = tuple(whole_answer(self._parts, h.chunk) for h in hits)
-            html = render_answer(answer.hits, answer.question, abstained=answer.abstained,
-                                 full_answers=fulls or None)
-        except QueryError as exc:
-            return Reply(render_notice("Deze vraag kan ik niet zoeken", str(exc)))
-        except RagError as exc:
-            log.error("search failed: %s", exc)
-            return Reply(render_notice("Zoeken lukte niet", str(exc)))
-        except Exception:
-            log.exception("unexpected error while answering %r", str(message)[:200])
-            return Reply(render_notice("Er ging iets mis", ERROR_TEXT))
-        return Reply(html, hits, fulls)
-
-
-def echo(message: Any) -> str:
-    """The user's message as shown in the chat: escaped, and cut when very long."""
-    text = message if isinstance(message, str) else ""
-    if len(text) > ECHO_CHARS:
-        text = f"{text[:ECHO_CHARS]} … ({len(text)} tekens)"
-    return esc(text) if text.strip() else "<em>(lege vraag)</em>"
-
-
-def detail(hits: tuple[Hit, ...], fulls: tuple[str, ...], choice: int | None) -> tuple[str, str]:
-    """The long citation and the whole vraag and antwoord of the chosen hit (plain text)."""
-    if not hits or choice is None or not 0 <= choice < len(hits):
-        return "", ""
-    hit = hits[choice]
-    return (long_citation(hit.doc.doc_id, hit.doc.meta, hit.chunk.vraag),
-            plain_reference(hit, fulls[choice]))
 
 
 def build_ui(chat: Chat) -> Any:
@@ -146,7 +54,7 @@ def build_ui(chat: Chat) -> Any:
         gr.Markdown("## Vraagbaak: eerdere antwoorden op Kamervragen\n"
                     "Stel een vraag in het Nederlands (of Engels). U krijgt de meest relevante "
                     "eerdere antwoorden van het kabinet, **letterlijk geciteerd** en met bron.")
-        shown = gr.State(((), ()))  # (hits, whole answers) of the latest reply, per session
+        shown = gr.State(())  # the hits of the latest reply, per session
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -183,20 +91,21 @@ def build_ui(chat: Chat) -> Any:
             reply = chat.reply(message, int(k_), year_, ministry_)
             history = [*(history or []), {"role": "user", "content": echo(message)},
                        {"role": "assistant", "content": reply.html}]
-            labels = [f"{h.rank}. {h.citation}" for h in reply.hits]
-            first = detail(reply.hits, reply.full_answers, 0)
-            return (history, "", (reply.hits, reply.full_answers),
+            labels = [f"{h.rank}. {citation(h.doc.doc_id, h.doc.meta, h.chunk.vraag)}"
+                      for h in reply.hits]
+            first = detail(reply.hits, 0)
+            return (history, "", reply.hits,
                     gr.Dropdown(choices=labels, value=labels[0] if labels else None), *first)
 
-        def choose(choice: int | None, state: tuple) -> tuple[str, str]:
-            return detail(state[0], state[1], choice)
+        def choose(choice: int | None, hits: tuple) -> tuple[str, str]:
+            return detail(hits, choice)
 
         outputs = [chatbot, box, shown, pick, cite, full]
         inputs = [box, chatbot, k, year, ministry]
         box.submit(respond, inputs, outputs, api_name="ask")
         ask.click(respond, inputs, outputs, api_visibility="private")
         pick.input(choose, [pick, shown], [cite, full], api_visibility="private")
-        clear.click(lambda: ([], "", ((), ()), gr.Dropdown(choices=[], value=None), "", ""),
+        clear.click(lambda: ([], "", (), gr.Dropdown(choices=[], value=None), "", ""),
                     None, outputs, api_visibility="private")
     return demo
 

@@ -166,10 +166,10 @@ def run_scale(report: Report, scales: tuple[int, ...], n_queries: int) -> None:
          "RSS loaded MB", "peak RSS MB", "open index s", "load"],
         [[r["n"], r["e2e"]["p50"], r["e2e"]["p95"], r["e2e_1thread"]["p50"],
           r["e2e_1thread"]["p95"], *(r["stages"][s]["p50"] for s in
-          ("embed", "dense", "bm25", "fuse_top", "format", "faiss_k10")),
+          ("embed", "search", "format", "faiss_k10")),
           r["rss_loaded_mb"], r["peak_rss_mb"], r["open_s"], r["load"]] for r in rows])
     report.add("Query latency and memory at scale",
-               f"`open_searcher` + `app.Chat.reply` (embed, hybrid retrieve, quote, render) "
+               f"`open_searcher` + `rag.chat.Chat.reply` (embed, hybrid retrieve, quote, render) "
                f"in a fresh process per size; {rows[0]['queries'] if rows else 0} real "
                "questions (the gold set first, then dev Kamervragen), one at a time, with the "
                "default threads and again with torch/FAISS/BLAS limited to 1 thread; stage "
@@ -222,7 +222,8 @@ def run_coldstart(report: Report, quick: bool, scales: tuple[int, ...]) -> None:
     profile = {name: coldstart.import_profile(code) for name, code in imports.items()}
     raw["imports"] = profile
     table = markdown_table(
-        ["chunks", "`rag ask` s (median)", "import rag.cli", "import rag.search.searcher", "open index",
+        ["chunks", "`rag ask` s (median)", "import rag.cli", "import rag.search.searcher",
+         "open index",
          "load model", "first ask", "`rag --help` s", "app serving s", "app first answer s",
          "answer", "load"], rows)
     lines = [f"- `{name}`: " + ", ".join(f"{mod} {sec:.2f} s" for mod, sec in top[:6])

@@ -72,10 +72,12 @@ def build_and_incremental(embedder: Any, quick: bool, batch_size: int) -> dict[s
     from rag.build import build_index
     from rag.config import Settings
     from rag.models.embed import SentenceTransformerEmbedder
+    from rag.models.registry import model_spec
     from rag.store.index import load_index
 
     model = embedder._loaded()
-    embedder = SentenceTransformerEmbedder(MODEL, batch_size=batch_size)  # same batch as raw
+    # the same batch size as the raw encode
+    embedder = SentenceTransformerEmbedder(model_spec(MODEL), batch_size=batch_size)
     embedder._model = model  # the loaded model, shared: loading is not build time
     with tempfile.TemporaryDirectory(prefix="vb-bench-") as tmp:
         corpus = copy_corpus(Path(tmp) / "corpus", quick)
@@ -116,13 +118,14 @@ def sweep(embedder: Any, passages: list[str], batch_sizes: list[int],
     """Raw passages/s by batch size (on the most threads), by thread count (at the fastest
     batch size), and for three batch orders (at the fastest setting)."""
     from rag.models.embed import SentenceTransformerEmbedder
+    from rag.models.registry import model_spec
 
     model = embedder._loaded()
     rows = []
 
     def via_embedder(bs: int) -> object:
         # The project's embed_documents: global longest-first sort, groups of bs * 4.
-        emb = SentenceTransformerEmbedder(MODEL, batch_size=bs)
+        emb = SentenceTransformerEmbedder(model_spec(MODEL), batch_size=bs)
         emb._model = model
         return emb.embed_documents(passages)
 
@@ -224,7 +227,7 @@ def backend_comparison(embedder: Any, passages: list[str], batch_size: int,
 
 def gold_recall(encode: Any, gold: list[dict], chunks: list, k: int = 10) -> float:
     """Dense recall@k on answerable gold questions: a hit is a chunk of the right vraag."""
-    from rag.config import ChunkSettings
+    from rag.types import ChunkSettings
 
     settings = ChunkSettings()
     answerable = [g for g in gold if g.get("doc_id")]

@@ -6,7 +6,7 @@ corpus's real chunks and real e5 vectors, replicated: copy j of a chunk gets the
 the BM25 index is built over the replicated passages' tokens. The latency worker then runs in
 a fresh process (`python -m bench.scale worker ...`), opens the index with
 `rag.search.searcher.open_searcher` and the real model, and answers real questions through
-`app.Chat.reply` (embed, retrieve, choose quotes, render the reply): the chat's own path.
+`rag.chat.Chat.reply` (embed, retrieve, choose quotes, render the reply): the chat's own path.
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ def scaled_index(n: int, force: bool = False) -> Path:
     """An index folder of ``n`` chunks (cached under the bench cache); returns its path."""
     from rag.config import Settings
     from rag.ingest.corpus import load_corpus
-    from rag.store.index import DocRecord, current_generation, save_index
-    from rag.store.lexical import LexicalIndex, LexicalSettings, save_into_generation, tokenize
     from rag.models.provision import model_revision
+    from rag.store.index import current_generation, save_index
+    from rag.store.lexical import LexicalIndex, LexicalSettings, save_into_generation, tokenize
+    from rag.types import DocRecord
 
     path = CACHE / f"index-{n}"
     if (path / "current").exists() and not force:
@@ -93,15 +94,13 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
     """Open the index like the chat does, answer real questions, time each stage."""
     import faiss
 
-    from app import Chat
-    from rag.search.searcher import open_searcher
+    from rag.chat import Chat
     from rag.config import Settings
-    from rag.present import block_parts, render_answer, whole_answer
-    from rag.search.rank import combine, dense_scores, to_hits, top_rows
+    from rag.render import to_html
+    from rag.search.searcher import open_searcher
 
     imported = time.perf_counter()
     searcher = open_searcher(Settings(index_dir=index, model=MODEL))
-    parts = block_parts(searcher.index.chunks)  # once per index, as the chat does
     chat = Chat(searcher)
     chat.warm_up()
     searcher._all_vectors()  # what the first ask does once: the (n, dim) copy of the vectors
@@ -109,8 +108,7 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
     rss_loaded = rss_mb()
     asked = questions()[:n_queries]
     chat.reply(asked[0])  # first reply pays one-off allocations; timed ones are steady state
-    e2e, stages = [], {k: [] for k in ("embed", "dense", "bm25", "fuse_top", "format",
-                                       "faiss_k10")}
+    e2e, stages = [], {k: [] for k in ("embed", "search", "format", "faiss_k10")}
     for question in asked:
         started = time.perf_counter()
         chat.reply(question)
@@ -129,24 +127,17 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
             chat.reply(question)
             e2e_one.append(time.perf_counter() - started)
     torch.set_num_threads(before)
-    for question in asked:  # the same path split into stages (mirrors Searcher.ask)
-        t0 = time.perf_counter()
+    for question in asked:  # the same path in stages: the question's vector is cached by
+        t0 = time.perf_counter()  # now, so `ask` times scoring, fusion and selection alone
         q = searcher.embedder.embed_queries([question])
         t1 = time.perf_counter()
-        dense = dense_scores(searcher._all_vectors(), q[0])
+        answer = searcher.ask(question)
         t2 = time.perf_counter()
-        lexical = searcher.lexical.scores(question)
+        to_html(answer)
         t3 = time.perf_counter()
-        ranked = top_rows(combine(searcher.retriever, dense, lexical, searcher.fusion), 5)
-        t4 = time.perf_counter()
-        hits = to_hits(searcher.index, ranked)
-        fulls = [whole_answer(parts, h.chunk) for h in hits]
-        render_answer(hits, question, full_answers=fulls)
-        t5 = time.perf_counter()
         searcher.index.faiss_index.search(np.ascontiguousarray(q, dtype=np.float32), 10)
-        t6 = time.perf_counter()
-        for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5),
-                                 strict=True):
+        t4 = time.perf_counter()
+        for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             stages[name].append(seconds)
     return {
         "n": searcher.index.faiss_index.ntotal, "queries": len(asked),

@@ -23,10 +23,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.types import Document, DocumentMeta  # noqa: E402
 from rag.errors import ParseError  # noqa: E402
 from rag.ingest.people import answerers_and_ministries, askers_and_parties  # noqa: E402
 from rag.ingest.readers import load_document  # noqa: E402
+from rag.types import Document, DocumentMeta  # noqa: E402
 
 FIELDS = [
     "title", "subject", "vergaderjaar", "ah_nr", "zaak_nr", "asked_by", "asked_to", "answered_by",

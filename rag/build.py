@@ -10,16 +10,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.chunk import Chunk, chunk_document
+from rag.chunk import chunk_document
 from rag.config import Settings
-from rag.ingest.corpus import CorpusLoad, Skipped, load_corpus
-from rag.types import Document
-from rag.models.embed import Embedder
 from rag.errors import IndexError_, RagError
+from rag.ingest.corpus import CorpusLoad, Skipped, load_corpus
+from rag.models.embed import Embedder
 from rag.store.folder import CURRENT, IndexFolder
 from rag.store.index import DocRecord, load_index, save_index
 from rag.store.lexical import build_lexical, save_into_generation
 from rag.store.lock import BuildBusy, build_lock
+from rag.types import Chunk, Document
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,8 @@ def _build(folder: IndexFolder, corpus_dir: Path, settings: Settings, embedder: 
                                       reuse=not note)
     lexical = build_lexical(passages)  # BM25 over the same passages, stored beside vectors
     save_index(
-        folder, model_id=embedder.model_id, vectors=vectors, chunks=chunks,
+        folder, model_id=embedder.model_id, model_name=embedder.name, vectors=vectors,
+        chunks=chunks,
         documents=[DocRecord(d.doc_id, d.source, d.meta) for d in documents],
         chunking=settings.chunking,
         extra=lambda generation: save_into_generation(lexical, generation),

@@ -8,34 +8,9 @@ only, so a citation survives a rebuild.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from rag.config import ChunkSettings
-from rag.types import Document, QABlock
-
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=\S)|\n\n+")
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """The unit that is embedded, retrieved and quoted.
-
-    ``answer`` is a verbatim substring of the block's stored answer; ``question`` is the
-    whole question it answers (context for the reader and, cut, for the embedding).
-    """
-
-    chunk_id: str
-    doc_id: str
-    vraag: tuple[int, ...]
-    part: int  # 1-based
-    n_parts: int
-    question: str
-    answer: str
-
-    def passage(self, settings: ChunkSettings) -> str:
-        """The text that is embedded: the question (cut) as context, then the answer part."""
-        question = _first_words(self.question, settings.max_question_words)
-        return f"Vraag: {question}\nAntwoord: {self.answer}"
+from rag.dutch import sentence_spans
+from rag.types import Chunk, ChunkSettings, Document, QABlock
 
 
 def chunk_id(doc_id: str, vraag: tuple[int, ...], part: int, n_parts: int) -> str:
@@ -91,14 +66,10 @@ def split_answer(answer: str, max_words: int) -> list[str]:
 
 
 def _sentence_spans(text: str, max_words: int) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, with over-long sentences cut into word runs."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.extend(_word_runs(text, start, match.start(), max_words))
-        start = match.end()
-    spans.extend(_word_runs(text, start, len(text), max_words))
-    return spans
+    """(start, end) of each sentence (the quotes' sentences too), over-long ones cut into
+    word runs."""
+    return [run for start, end in sentence_spans(text)
+            for run in _word_runs(text, start, end, max_words)]
 
 
 def _word_runs(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
@@ -111,8 +82,3 @@ def _word_runs(text: str, start: int, end: int, max_words: int) -> list[tuple[in
 
 def _count_words(text: str) -> int:
     return len(text.split())
-
-
-def _first_words(text: str, n: int) -> str:
-    words = text.split()
-    return text if len(words) <= n else " ".join(words[:n]) + " …"

@@ -1,8 +1,20 @@
-"""Citations and quotes: pure functions with exact, tested output."""
+"""Citations: pure functions of stored metadata, with exact, tested wording.
+
+Three forms: the short citation for lists (``Aanhangsel Handelingen 2023–2024, nr. 2096,
+vraag 3``), the long one with who answered and when, and the compact header a reply shows per
+hit (``nr. 2096 · vraag 3 · 2 sep 2024 · SZW, EZ``). Who answered comes from the structured
+:class:`~rag.types.Answerer` records read at ingest, never from re-parsing the text.
+"""
 
 from __future__ import annotations
 
+import re
+
+from rag.dutch import MONTHS, MONTHS_SHORT
+from rag.government import ministry_short, preposition
 from rag.types import DocumentMeta
+
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
 def vraag_label(vraag: tuple[int, ...]) -> str:
@@ -23,3 +35,63 @@ def document_citation(doc_id: str, meta: DocumentMeta) -> str:
 def citation(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> str:
     """``Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 3``: the short form for lists."""
     return f"{document_citation(doc_id, meta)}, {vraag_label(vraag)}"
+
+
+def _date_parts(iso: str | None) -> tuple[int, int, int] | None:
+    m = _ISO.fullmatch(iso or "")
+    if not m or not 1 <= int(m.group(2)) <= 12 or not 1 <= int(m.group(3)) <= 31:
+        return None
+    return int(m.group(1)), int(m.group(2)), int(m.group(3))
+
+
+def dutch_date(iso: str | None) -> str | None:
+    """``2024-09-02`` -> ``2 september 2024``; None for a missing or malformed date."""
+    parts = _date_parts(iso)
+    return f"{parts[2]} {MONTHS[parts[1] - 1]} {parts[0]}" if parts else None
+
+
+def short_date(iso: str | None) -> str | None:
+    """``2024-09-02`` -> ``2 sep 2024``; None for a missing or malformed date."""
+    parts = _date_parts(iso)
+    return f"{parts[2]} {MONTHS_SHORT[parts[1] - 1]} {parts[0]}" if parts else None
+
+
+def answerer_phrase(meta: DocumentMeta) -> str | None:
+    """``de minister van Sociale Zaken en Werkgelegenheid`` (joined with "en" for several).
+
+    Falls back to the text as given when no answerer with a ministry was read from it.
+    """
+    offices = list(dict.fromkeys((a.role, a.ministry) for a in meta.answerers))
+    if not offices:
+        text = meta.answered_by
+        return " ".join(text.split()) if text and text.strip() else None
+    phrases = [f"de {role} {preposition(role, ministry)} {ministry}"
+               for role, ministry in offices]
+    return phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])} en {phrases[-1]}"
+
+
+def long_citation(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> str:
+    """The full citation, with as much as the document gives.
+
+    ``Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 3 — antwoord van de minister van
+    Sociale Zaken en Werkgelegenheid, ontvangen 2 september 2024``
+    """
+    short = citation(doc_id, meta, vraag)
+    who = answerer_phrase(meta)
+    when = dutch_date(meta.date_received)
+    tail = ", ".join(part for part in (f"antwoord van {who}" if who else None,
+                                       f"ontvangen {when}" if when else None) if part)
+    return f"{short} — {tail}" if tail else short
+
+
+def compact_header(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> str:
+    """``nr. 2096 · vraag 8 · 2 sep 2024 · SZW, EZ``: what tells five hits apart at a glance.
+
+    The number is the Aanhangsel number (the document id when there is none), the date the
+    answer was received, then the answering ministries in their short forms.
+    """
+    number = f"nr. {meta.ah_nr}" if meta.ah_nr is not None else doc_id
+    ministries = list(dict.fromkeys(ministry_short(a.ministry) for a in meta.answerers))
+    parts = [number, vraag_label(vraag), short_date(meta.date_received),
+             ", ".join(ministries) or None]
+    return " · ".join(p for p in parts if p)

@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +143,9 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
       rag ask "stikstof" --year 2023-2024 --ministry LNV
       rag ask "AI op de werkvloer" --party VVD --from 2024-01-01 --to 2024-12-31
     """
-    from rag.search.searcher import answer_to_json, open_searcher
+    from rag.render import to_json, to_text
     from rag.search.filters import Filter
-    from rag.names import printable
+    from rag.search.searcher import open_searcher
 
     try:
         where = Filter(vergaderjaar=vergaderjaar, ministry=ministry, party=party,
@@ -158,23 +157,9 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
                              notify=_notify)
     answer = searcher.ask(question, k=k, where=where, retriever=retriever)
     if as_json:
-        click.echo(json.dumps(answer_to_json(answer), ensure_ascii=False))
-        return
-    if not answer.hits and where.active:
-        click.echo("Geen passages gevonden die aan de filters voldoen.")
-    elif answer.abstained:
-        # The chat says the same: weak passages are worse than an honest "nothing found".
-        click.echo("Geen eerder antwoord gevonden: geen passage is relevant genoeg "
-                   "(--json toont de zwakke treffers toch).")
-        return
-    for hit in answer.hits:
-        click.echo(f"{hit.rank}. {hit.citation}  (score {hit.score:.3f})")
-        click.echo(f"   bron: {printable(hit.doc.source)}")
-        click.echo(textwrap.indent(textwrap.fill(f"Vraag: {hit.chunk.question}", 96,
-                                                 max_lines=3, placeholder=" …"), "   "))
-        for paragraph in hit.chunk.answer.split("\n\n"):
-            click.echo(textwrap.indent(textwrap.fill(paragraph, 96), "   > "))
-        click.echo()
+        click.echo(json.dumps(to_json(answer), ensure_ascii=False))
+    else:
+        click.echo(to_text(answer))
 
 
 @main.command("parse-report")
@@ -182,8 +167,8 @@ def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
 def parse_report(corpus_dir: Path) -> None:
     """Print, per file, the blocks found and any anomaly; then the parse-quality share."""
     from rag.ingest.corpus import load_corpus
-    from rag.types import DocKind
     from rag.ingest.parse import is_consecutive
+    from rag.types import DocKind
 
     corpus = load_corpus(corpus_dir)
     for doc in corpus.documents:
@@ -229,7 +214,7 @@ def parse_report(corpus_dir: Path) -> None:
               help="Choose the abstention threshold on the gold set instead.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval/results"), show_default=True,
-              help="Folder for report.md and recall.png.")
+              help="Folder for report.md and recall.png (build output, not committed).")
 @click.option("--no-plot", is_flag=True, help="Skip the PNG plot.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[Path, ...],
@@ -247,15 +232,14 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
     """
     import tempfile
 
-    from rag.evaluation import report
-    from rag.search.searcher import lexical_for
-    from rag.evaluation.beir import load_beir, pairs_to_beir, write_beir
     from rag.build import build_index
-    from rag.config import CALIBRATED_MIN_SCORE
+    from rag.evaluation import report
+    from rag.evaluation.beir import load_beir, pairs_to_beir, write_beir
+    from rag.evaluation.gold import load_gold
+    from rag.evaluation.run import beir_reports, index_reports
     from rag.models.embed import load_embedder
-    from rag.evaluation.run import beir_reports, index_reports, load_gold
-    from rag.store.index import load_index
     from rag.search.rank import Retriever
+    from rag.search.searcher import open_searcher
 
     if not (gold_files or self_retrieval or beir_dirs or pairs_file):
         raise click.UsageError("give at least one of --gold, --self-retrieval, --beir, --pairs")
@@ -263,8 +247,6 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         raise click.UsageError("--write-beir needs --pairs")
     chosen = [Retriever(r) for r in (retrievers or RETRIEVERS)]
     embedder = load_embedder(model, notify=_notify)
-    if threshold is None and not calibrate:
-        threshold = CALIBRATED_MIN_SCORE.get(model)
     reports = []
     if gold_files or self_retrieval:
         with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
@@ -272,10 +254,10 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
                 index_dir = Path(tmp) / "index"
                 _notify(f"Building a temporary index over {corpus_dir} …")
                 build_index(corpus_dir, Settings(index_dir=index_dir, model=model), embedder)
-            index = load_index(index_dir, expected_model_id=embedder.model_id)
+            searcher = open_searcher(Settings(index_dir=index_dir, model=model,
+                                              min_score=threshold), embedder=embedder)
             gold_sets = [(path.stem, load_gold(path)) for path in gold_files]
-            reports += index_reports(index, embedder, lexical_for(index), gold_sets,
-                                     self_retrieval, chosen, threshold)
+            reports += index_reports(searcher, gold_sets, self_retrieval, chosen, calibrate)
     datasets = [(path.name, load_beir(path)) for path in beir_dirs]
     if pairs_file is not None:
         dataset = pairs_to_beir(pairs_file, limit)

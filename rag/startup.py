@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.search.searcher import Searcher, open_searcher
 from rag.build import BuildReport, build_index
 from rag.config import Settings
 from rag.models.embed import Embedder, load_embedder
+from rag.search.searcher import Searcher, open_searcher
 from rag.store.index import CURRENT, MANIFEST
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "sample"

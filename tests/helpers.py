@@ -8,9 +8,9 @@ import numpy as np
 
 from rag.chunk import Chunk, chunk_document
 from rag.config import ChunkSettings
-from rag.types import DocKind, Document, DocumentMeta, QABlock
 from rag.models.embed import HashingEmbedder
 from rag.store.index import DocRecord, save_index
+from rag.types import DocKind, Document, DocumentMeta, QABlock
 
 TOPICS = [
     ("Hoeveel kost de nieuwe brug over de rivier?", "De brug kost 40 miljoen euro."),

@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from app import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, main
-from rag.search.searcher import Searcher
+from app import main
 from rag.build import build_index
+from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo
+from rag.cite import citation
 from rag.config import Settings
-from rag.models.embed import HashingEmbedder
-from rag.store.index import load_index
 from rag.login import LoginError, read_accounts
-from rag.present import NO_ANSWER_TITLE
+from rag.models.embed import HashingEmbedder
+from rag.render import NO_ANSWER_TITLE
+from rag.search.searcher import Searcher
 from rag.startup import ensure_sample_index, open_chat_searcher
+from rag.store.index import load_index
 from tests.conftest import SAMPLE_DIR, SAMPLE_FILE
 
 # The hashing embedder's cosine scores are low and lexical; 0.2 separates the questions below.
@@ -82,7 +84,7 @@ def test_reply_quotes_and_cites_the_earlier_answer(chat: Chat) -> None:
     assert ADVIESRAAD_QUOTE in text
     assert "Bron: <code>ah-tk-20232024-2096.txt</code>" in text
     assert text.count('class="vb-hit"') == 3
-    assert reply.full_answers[0] == reply.hits[0].chunk.answer
+    assert reply.hits[0].whole_answer == reply.hits[0].chunk.answer
 
 
 def test_number_of_results_follows_the_control(chat: Chat) -> None:
@@ -153,11 +155,11 @@ def test_user_message_is_echoed_as_text() -> None:
 
 def test_detail_gives_the_citation_and_the_whole_text(chat: Chat) -> None:
     reply = chat.reply(ADVIESRAAD, k=2)
-    cite, full = detail(reply.hits, reply.full_answers, 0)
+    cite, full = detail(reply.hits, 0)
     assert cite.startswith(f"{ADVIESRAAD_CITATION} — antwoord van de minister")
     assert full.startswith(cite) and ADVIESRAAD_QUOTE in full
-    assert detail(reply.hits, reply.full_answers, 9) == ("", "")
-    assert detail((), (), 0) == ("", "")
+    assert detail(reply.hits, 9) == ("", "")
+    assert detail((), 0) == ("", "")
 
 
 def test_login_from_env_and_file(tmp_path: Path) -> None:
@@ -182,7 +184,8 @@ def test_first_start_builds_the_sample_index_once(tmp_path: Path) -> None:
                                            min_score=HASH_MIN_SCORE), build_sample=True)
     assert searcher.min_score == HASH_MIN_SCORE
     assert open_chat_searcher(settings).min_score is None  # no calibrated value for hash:256
-    assert searcher.ask(ADVIESRAAD, k=1).hits[0].citation == ADVIESRAAD_CITATION
+    hit = searcher.ask(ADVIESRAAD, k=1).hits[0]
+    assert citation(hit.doc.doc_id, hit.doc.meta, hit.chunk.vraag) == ADVIESRAAD_CITATION
 
 
 def test_a_missing_named_index_is_an_error_with_the_fix(tmp_path: Path) -> None:

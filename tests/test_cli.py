@@ -61,27 +61,52 @@ def test_ask_json_is_the_documented_contract(built: Path) -> None:
                  "--index", "idx", "--model", "hash:256", "-k", "3", "--json", cwd=built)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"question", "hits"}
+    assert set(payload) == {"question", "abstained", "confidence", "filtered", "hits"}
+    assert payload["abstained"] is False and payload["filtered"] is False
+    assert isinstance(payload["confidence"], float)
     assert len(payload["hits"]) == 3
     hit = payload["hits"][0]
-    assert set(hit) == {"rank", "score", "doc_id", "vraag", "citation", "quote", "source"}
+    assert set(hit) == {"rank", "score", "doc_id", "vraag", "citation", "long_citation", "title",
+                        "date", "answered_by", "ministries", "quote", "quote_pieces",
+                        "question", "answer", "source"}
     assert hit["rank"] == 1 and hit["doc_id"] == "ah-tk-20232024-2096"
     assert hit["vraag"] == [11]
     assert hit["citation"] == "Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 11"
+    assert hit["long_citation"].startswith(hit["citation"] + " — antwoord van de minister van ")
     assert hit["source"] == "sub/ah-tk-20232024-2096.txt"
+    assert hit["date"] == "2024-09-02"
+    assert hit["answered_by"][0] == {"role": "minister", "name": "van Hijum",
+                                     "ministry": "Sociale Zaken en Werkgelegenheid"}
+    assert hit["ministries"][:2] == ["Sociale Zaken en Werkgelegenheid", "Economische Zaken"]
     stored = load_index(built / "idx").chunks
     for h in payload["hits"]:
         answers = [c.answer for c in stored
                    if c.doc_id == h["doc_id"] and list(c.vraag) == h["vraag"]]
-        assert h["quote"] and any(h["quote"] in answer for answer in answers)
+        assert h["quote_pieces"] and all(any(piece in answer for answer in answers)
+                                         for piece in h["quote_pieces"])
+        assert h["quote"].replace("… ", "").replace(" …", "") == " ".join(h["quote_pieces"])
+        assert h["answer"] in answers or "\n\n" in h["answer"]
+
+
+def test_ask_json_says_when_nothing_is_relevant(built: Path) -> None:
+    result = run("ask", "xylofoon quokka", "--index", "idx", "--model", "hash:256",
+                 "--min-score", "0.99", "--json", cwd=built)
+    payload = json.loads(result.stdout)
+    assert payload["abstained"] is True and payload["confidence"] < 0.99
+    assert payload["hits"]  # still given, flagged, for tools that want them
 
 
 def test_ask_plain_text_shows_citation_and_quote(built: Path) -> None:
     result = run("ask", "AI-adviesraad bevoegdheden", "--index", "idx", "--model", "hash:256",
                  "-k", "1", cwd=built)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("1. Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 11")
-    assert "> De maatschappelijke dialoog over de kansen van AI vindt al plaats." in result.stdout
+    assert result.stdout.startswith("1. Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 11 — "
+                                    "antwoord van de minister van Sociale Zaken")
+    shown = " ".join(line.removeprefix("   >").strip() for line in result.stdout.splitlines()
+                     if line.startswith("   >"))
+    as_json = json.loads(run("ask", "AI-adviesraad bevoegdheden", "--index", "idx", "--model",
+                             "hash:256", "-k", "1", "--json", cwd=built).stdout)
+    assert shown == as_json["hits"][0]["quote"]  # the quote the chat shows, too
 
 
 @pytest.mark.parametrize(
@@ -125,7 +150,7 @@ def test_ask_says_nothing_was_found_below_the_threshold(built: Path) -> None:
         cwd=built, capture_output=True, text=True, timeout=120,
         env={**os.environ, "RAG_MIN_SCORE": "0.99"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("Geen eerder antwoord gevonden")
+    assert result.stdout.startswith("No earlier answer found")
     assert "Aanhangsel" not in result.stdout
 
 

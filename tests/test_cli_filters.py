@@ -91,7 +91,7 @@ def test_no_match_says_so(built: Path) -> None:
     result = run("ask", "brug", "--index", "idx", "--model", "hash:256", "--party", "PVV",
                  cwd=built)
     assert result.exit_code == 0
-    assert "Geen passages gevonden die aan de filters voldoen." in result.stdout
+    assert "No passages match the filters." in result.stdout
 
 
 @pytest.mark.parametrize(

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.search.searcher import lexical_for
 from rag.build import build_index
-from rag.config import CALIBRATED_MIN_SCORE, DEFAULT_MODEL, Settings
+from rag.config import DEFAULT_MODEL, Settings
+from rag.evaluation.gold import load_gold
+from rag.evaluation.run import SetReport, index_reports
 from rag.models.embed import load_embedder
-from rag.evaluation.run import SetReport, index_reports, load_gold
-from rag.store.index import load_index
 from rag.search.rank import Retriever
+from rag.search.searcher import open_searcher
 from tests.conftest import ROOT, SAMPLE_DIR
 
 pytestmark = pytest.mark.slow
@@ -39,11 +39,10 @@ def _reports(corpus: Path, gold_path: Path, keep_docs: set[str] | None, tmp: Pat
              embedder) -> dict[str, SetReport]:  # type: ignore[no-untyped-def]
     settings = Settings(index_dir=tmp / "index")
     build_index(corpus, settings, embedder)
-    index = load_index(settings.index_dir, expected_model_id=embedder.model_id)
+    searcher = open_searcher(settings, embedder=embedder)  # as `rag ask` opens it
     gold = [q for q in load_gold(gold_path)
             if keep_docs is None or q.doc_id is None or q.doc_id in keep_docs]
-    reports = index_reports(index, embedder, lexical_for(index), [("gold", gold)], True,
-                            list(Retriever), CALIBRATED_MIN_SCORE[DEFAULT_MODEL])
+    reports = index_reports(searcher, [("gold", gold)], True, list(Retriever))
     return {f"{r.name}/{r.retriever}": r for r in reports}
 
 

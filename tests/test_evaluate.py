@@ -7,23 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.search.searcher import Searcher, answer_to_json
-from rag.evaluation.beir import BeirDataset, BeirError, load_beir, pairs_to_beir, write_beir
-from rag.models.embed import HashingEmbedder
 from rag.errors import QueryError
-from rag.evaluation.run import (
-    EvalError,
-    GoldQuestion,
-    Passages,
-    load_gold,
-    run_queries,
-    score_beir,
-    score_set,
-    self_retrieval_questions,
-    unit_key,
-)
-from rag.store.index import load_index
-from rag.store.lexical import build_lexical
+from rag.evaluation.beir import BeirDataset, BeirError, load_beir, pairs_to_beir, write_beir
+from rag.evaluation.gold import EvalError, GoldQuestion, load_gold, self_retrieval_questions
 from rag.evaluation.metrics import (
     abstention_metrics,
     calibrate_threshold,
@@ -34,7 +20,12 @@ from rag.evaluation.metrics import (
     retrieval_metrics,
 )
 from rag.evaluation.report import markdown_table, plot_recall, to_json
+from rag.evaluation.run import beir_reports, score_set
+from rag.models.embed import HashingEmbedder
+from rag.render import to_json as answer_json
 from rag.search.rank import Retriever
+from rag.search.searcher import Searcher
+from rag.store.index import load_index
 from tests.helpers import build_small_index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,15 +106,13 @@ def test_committed_gold_files_are_valid(name: str) -> None:
 
 # --- scoring over a small index -----------------------------------------------------------
 
-def _passages(tmp_path: Path) -> tuple[Passages, list]:
-    chunks, vectors = build_small_index(tmp_path / "idx")
-    index = load_index(tmp_path / "idx")
-    texts = [c.passage(index.manifest.chunking) for c in chunks]
-    return Passages.from_chunks(chunks, vectors, build_lexical(texts)), chunks
+def _searcher(tmp_path: Path, min_score: float | None = None) -> tuple[Searcher, list]:
+    chunks, _ = build_small_index(tmp_path / "idx")
+    return Searcher(load_index(tmp_path / "idx"), HashingEmbedder(256), min_score), chunks
 
 
 def test_score_set_reports_levels_kinds_and_abstention(tmp_path: Path) -> None:
-    passages, chunks = _passages(tmp_path)
+    searcher, chunks = _searcher(tmp_path, min_score=0.3)
     doc = chunks[0].doc_id
     gold = [
         GoldQuestion("1", "Hoeveel kost de brug?", doc, (1,), "paraphrase"),
@@ -131,8 +120,7 @@ def test_score_set_reports_levels_kinds_and_abstention(tmp_path: Path) -> None:
         GoldQuestion("3", "Wanneer opent het station in Zwolle?", doc, (2,), "paraphrase"),
         GoldQuestion("4", "kernenergie", None, (), "unanswerable"),
     ]
-    runs = run_queries(passages, [q.question for q in gold], HashingEmbedder(256), list(Retriever))
-    reports = score_set("t", gold, passages, runs)
+    reports = score_set("t", gold, searcher, list(Retriever))
     assert {r.retriever for r in reports} == {"bm25", "dense", "hybrid"}
     for rep in reports:
         assert rep.metrics["document"]["all"].recall_1 == 1.0  # one document
@@ -150,18 +138,18 @@ def test_score_set_reports_levels_kinds_and_abstention(tmp_path: Path) -> None:
 
 
 def test_missing_vraag_counts_as_a_miss(tmp_path: Path) -> None:
-    passages, chunks = _passages(tmp_path)
+    searcher, chunks = _searcher(tmp_path)
     gold = [GoldQuestion("1", "brug", chunks[0].doc_id, (9,), "topical")]
-    runs = run_queries(passages, ["brug"], HashingEmbedder(256), [Retriever.BM25])
-    rep = score_set("t", gold, passages, runs)[0]
+    rep = score_set("t", gold, searcher, [Retriever.BM25])[0]
     assert rep.metrics["vraag"]["all"].recall_10 == 0.0
     assert rep.metrics["document"]["all"].recall_1 == 1.0
 
 
 def test_self_retrieval_uses_every_block_once(tmp_path: Path) -> None:
-    _, chunks = _passages(tmp_path)
+    _, chunks = _searcher(tmp_path)
     questions = self_retrieval_questions(chunks)
-    assert [q.id for q in questions] == [unit_key(c.doc_id, c.vraag) for c in chunks]
+    assert [q.id for q in questions] == [c.chunk_id for c in chunks]
+    assert [(q.doc_id, q.vraag) for q in questions] == [c.unit for c in chunks]
     assert all(q.kind == "self" for q in questions)
 
 
@@ -189,10 +177,7 @@ def test_beir_scoring_and_errors(tmp_path: Path) -> None:
     dataset = BeirDataset({"p1": ("", "De brug kost 40 miljoen."),
                            "p2": ("Station", "Het station opent in maart.")},
                           {"q1": "station maart"}, {"q1": {"p2": 1.0}})
-    embedder = HashingEmbedder(256)
-    passages = Passages.from_beir(dataset, embedder)
-    runs = run_queries(passages, ["station maart"], embedder, [Retriever.HYBRID])
-    rep = score_beir("mini", dataset, passages, runs)[0]
+    rep = beir_reports("mini", dataset, HashingEmbedder(256), [Retriever.HYBRID])[0]
     assert rep.metrics["passage"]["all"].recall_1 == 1.0
     with pytest.raises(BeirError, match=r"corpus\.jsonl"):
         load_beir(tmp_path)
@@ -207,7 +192,7 @@ def test_searcher_retriever_choice_and_abstention(tmp_path: Path) -> None:
     for retriever in ("bm25", "dense", "hybrid", None):
         answer = searcher.ask("Wat kost de brug over de rivier?", k=2, retriever=retriever)
         assert answer.hits[0].chunk.vraag == (1,) and not answer.abstained
-    assert set(answer_to_json(answer)["hits"][0]) >= {"doc_id", "vraag", "score"}
+    assert set(answer_json(answer)["hits"][0]) >= {"doc_id", "vraag", "score"}
     strict = Searcher(index, HashingEmbedder(256), min_score=0.99)
     assert strict.ask("Komt er een vuurwerkverbod?").abstained
     with pytest.raises(QueryError, match=r"unknown retriever"):

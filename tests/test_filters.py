@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from rag.types import DocumentMeta
 from rag.errors import QueryError
 from rag.search.filters import Filter
 from rag.store.index import DocRecord
+from rag.types import DocumentMeta
 
 SAMPLE = DocRecord("ah-tk-20232024-2096", "x.txt", DocumentMeta(
     vergaderjaar="2023–2024", ah_nr=2096, date_submitted="2024-06-12",

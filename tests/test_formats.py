@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.types import DocKind
 from rag.errors import ParseError
 from rag.ingest.parse import is_consecutive
 from rag.ingest.readers import load_bytes, load_document, read_text
+from rag.types import DocKind
 from tests.builders import HTML_SAMPLE, XML_SAMPLE, html_page, write_docx, write_pdf
 from tests.conftest import SAMPLE_FILE, shared_dir
 
@@ -187,7 +187,8 @@ def test_xml_metadata() -> None:
     assert (meta.vergaderjaar, meta.ah_nr, meta.zaak_nr) == ("2023–2024", 2096, "2024Z09911")
     assert (meta.date_submitted, meta.date_received) == ("2024-06-12", "2024-09-02")
     assert meta.askers == ("Aartsen", "Rajkowski") and meta.parties == ("VVD",)
-    assert meta.answerers == ("Minister van Hijum", "Minister Beljaarts")
+    assert [(a.role, a.name) for a in meta.answerers] == [("minister", "van Hijum"),
+                                                            ("minister", "Beljaarts")]
     assert meta.ministries[:2] == ("Sociale Zaken en Werkgelegenheid", "Economische Zaken")
     assert meta.subject == (
         "de huiverigheid van werkgevers om kunstmatige intelligentie in te zetten")

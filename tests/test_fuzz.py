@@ -23,10 +23,10 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.types import DocKind, Document
 from rag.errors import ParseError
 from rag.ingest.parse import parse_document
 from rag.ingest.readers import SUPPORTED_SUFFIXES, load_bytes
+from rag.types import DocKind, Document
 from tests.builders import HTML_SAMPLE, XML_SAMPLE, write_docx, write_pdf
 from tests.conftest import SAMPLE_FILE, shared_dir
 
@@ -210,11 +210,11 @@ def test_any_file_names_build_and_are_stored_printable(names: list[tuple[bytes, 
 
     from rag.build import build_index
     from rag.config import Settings
+    from rag.errors import RagError
     from rag.ingest.corpus import load_corpus
     from rag.models.embed import HashingEmbedder
-    from rag.errors import RagError
-    from rag.store.index import load_index
     from rag.names import printable
+    from rag.store.index import load_index
 
     text = SAMPLE_FILE.read_bytes()
     root = Path(tempfile.mkdtemp(prefix="vraagbaak-names-"))

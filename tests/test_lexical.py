@@ -8,8 +8,8 @@ import pytest
 
 from rag.build import build_index
 from rag.config import Settings
-from rag.models.embed import HashingEmbedder
 from rag.errors import IndexError_
+from rag.models.embed import HashingEmbedder
 from rag.store.index import current_generation, load_index, read_manifest
 from rag.store.lexical import LEXICAL_DIR, build_lexical, load_lexical, save_lexical
 from tests.conftest import SAMPLE_DIR

@@ -17,8 +17,8 @@ import pytest
 
 from rag.build import build_index
 from rag.config import Settings
-from rag.models.embed import HashingEmbedder
 from rag.errors import IndexError_
+from rag.models.embed import HashingEmbedder
 from rag.store.folder import IndexFolder
 from rag.store.index import MANIFEST, VECTORS, current_generation, load_index
 from rag.store.lock import build_lock

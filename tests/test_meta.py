@@ -9,16 +9,17 @@ from pathlib import Path
 import pytest
 
 from rag.cite import document_citation
-from rag.types import DocumentMeta
+from rag.government import party_key
 from rag.ingest.meta import extract_meta, vergaderjaar_of
 from rag.ingest.people import (
     answerers_and_ministries,
     askers_and_parties,
     expand_ministry,
     ministries_addressed,
-    party_key,
 )
 from rag.ingest.readers import load_document
+from rag.types import Answerer as A
+from rag.types import DocumentMeta
 from tests.conftest import SAMPLE_FILE
 
 
@@ -49,19 +50,23 @@ def test_askers_and_parties(asked_by: str | None, askers: tuple, parties: tuple)
     ("answered_by", "answerers", "ministries"),
     [
         ("Minister van Hijum (Sociale Zaken en Werkgelegenheid) en van Minister Beljaarts "
-         "(Economische Zaken)", ("Minister van Hijum", "Minister Beljaarts"),
+         "(Economische Zaken)", (A("minister", "van Hijum", "Sociale Zaken en Werkgelegenheid"),
+                                  A("minister", "Beljaarts", "Economische Zaken")),
          ("Sociale Zaken en Werkgelegenheid", "Economische Zaken")),
         ("minister Klever (Buitenlandse Handel en Ontwikkelingshulp), mede namens de minister "
-         "van Financiën", ("minister Klever",),
+         "van Financiën", (A("minister", "Klever", "Buitenlandse Handel en Ontwikkelingshulp"),),
          ("Buitenlandse Handel en Ontwikkelingshulp", "Financiën")),
         ("minister Beljaarts (Economische Zaken), mede namens de staatssecretaris van "
-         "Infrastructuur en Waterstaat", ("minister Beljaarts",),
+         "Infrastructuur en Waterstaat", (A("minister", "Beljaarts", "Economische Zaken"),),
          ("Economische Zaken", "Infrastructuur en Waterstaat")),
         ("Minister Bruins Slot (BZ) van Minister Schreinemacher (Buitenlandse Handel en "
-         "Ontwikkelingssamenwerking)", ("Minister Bruins Slot", "Minister Schreinemacher"),
+         "Ontwikkelingssamenwerking)",
+         (A("minister", "Bruins Slot", "Buitenlandse Zaken"),
+          A("minister", "Schreinemacher", "Buitenlandse Handel en Ontwikkelingssamenwerking")),
          ("Buitenlandse Zaken", "Buitenlandse Handel en Ontwikkelingssamenwerking")),
         ("staatssecretaris Karremans (Volksgezondheid, Welzijn en Sport",
-         ("staatssecretaris Karremans",), ("Volksgezondheid, Welzijn en Sport",)),
+         (A("staatssecretaris", "Karremans", "Volksgezondheid, Welzijn en Sport"),),
+         ("Volksgezondheid, Welzijn en Sport",)),
         (None, (), ()),
     ],
 )
@@ -106,7 +111,8 @@ def test_party_and_ministry_short_forms() -> None:
 def test_sample_people() -> None:
     meta = load_document(SAMPLE_FILE).meta
     assert meta.askers == ("Aartsen", "Rajkowski") and meta.parties == ("VVD",)
-    assert meta.answerers == ("Minister van Hijum", "Minister Beljaarts")
+    assert meta.answerers == (A("minister", "van Hijum", "Sociale Zaken en Werkgelegenheid"),
+                              A("minister", "Beljaarts", "Economische Zaken"))
     assert meta.ministries == ("Sociale Zaken en Werkgelegenheid", "Economische Zaken",
                                "Economische Zaken en Klimaat")
     assert document_citation("x", meta) == "Aanhangsel Handelingen 2023–2024, nr. 2096"
@@ -137,7 +143,7 @@ def test_pdf_spacing_marks_and_glued_words_in_names() -> None:
         "Justitie en Veiligheid overhet bericht «X» (ingezonden 1 mei 2024).\nAntwoord van "
         "Minister Yes¸ilgöz-Zegerius (Justitie en Veiligheid) (ontvangen 2 juni 2024).", "x")
     assert meta.askers == ("Mutluer", "Kostić")
-    assert meta.answerers == ("Minister Yeşilgöz-Zegerius",)
+    assert meta.answerers == (A("minister", "Yeşilgöz-Zegerius", "Justitie en Veiligheid"),)
     assert meta.subject == "het bericht «X»"
     assert meta.vergaderjaar == "2023–2024"  # from the date: the text names no year
 

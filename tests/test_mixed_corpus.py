@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from rag.search.searcher import Searcher
 from rag.build import BuildReport, build_index
 from rag.config import Settings
-from rag.models.embed import HashingEmbedder
-from rag.store.index import load_index
 from rag.ingest.readers import MAX_FILE_BYTES
+from rag.models.embed import HashingEmbedder
+from rag.search.searcher import Searcher
+from rag.store.index import load_index
 from tests.builders import html_page, write_docx, write_pdf
 from tests.conftest import SAMPLE_FILE, shared_dir
 
@@ -194,4 +194,4 @@ def test_metadata_reaches_the_index(mixed: tuple[Path, BuildReport, dict[str, st
     assert docs["ah-tk-20232024-1500"].meta.date_received == "2024-03-01"
     assert docs["ah-tk-20242025-700"].meta.parties == ("GroenLinks-PvdA",)
     assert docs["ah-tk-20242025-650"].meta.ministries == ("Defensie",)
-    assert docs["ah-tk-20232024-800"].meta.answerers == ("Minister Yeşilgöz-Zegerius",)
+    assert [a.name for a in docs["ah-tk-20232024-800"].meta.answerers] == ["Yeşilgöz-Zegerius"]

@@ -16,12 +16,12 @@ import pytest
 
 from rag.build import build_index
 from rag.config import Settings
-from rag.models.embed import HashingEmbedder
 from rag.errors import IndexError_, RagError
+from rag.models.embed import HashingEmbedder
+from rag.startup import open_chat_searcher
 from rag.store.folder import CURRENT, MARKER, IndexFolder
 from rag.store.index import current_generation, load_index
 from rag.store.lock import LOCK_FILE
-from rag.startup import open_chat_searcher
 from tests.conftest import SAMPLE_FILE
 
 RAG = [sys.executable, "-m", "rag"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.types import DocKind, Document
 from rag.errors import ParseError
 from rag.ingest.parse import is_consecutive, parse_document, parse_numbers
 from rag.ingest.readers import read_text
+from rag.types import DocKind, Document
 from tests.conftest import SAMPLE_FILE, shared_dir
 
 # measured on the shared corpus: 84 of 86 answer documents (antwoorden + pdf answers + sample);

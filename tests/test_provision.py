@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.models.e5bin import dequantise_q4
 from rag.errors import ModelError
+from rag.models.e5bin import dequantise_q4
 from rag.models.provision import (
     DEFAULT_MODEL,
     MARKER,

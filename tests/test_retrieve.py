@@ -5,10 +5,11 @@ from pathlib import Path
 import numpy as np
 
 from rag.chunk import chunk_document
-from rag.config import ChunkSettings
 from rag.models.embed import HashingEmbedder
-from rag.store.index import DocRecord, load_index, save_index
-from rag.search.rank import dense_scores, to_hits, top_rows
+from rag.search.rank import dense_scores, top_rows
+from rag.search.searcher import Searcher
+from rag.store.index import load_index, save_index
+from rag.types import ChunkSettings, DocRecord
 from tests.helpers import build_small_index, make_document
 
 
@@ -43,14 +44,14 @@ def test_k_larger_than_index_returns_all(tmp_path: Path) -> None:
     assert len(top_rows(dense_scores(index.vectors_view(), query[0]), 50)) == 5
 
 
-def test_hits_carry_rank_citation_and_document(tmp_path: Path) -> None:
+def test_hits_carry_rank_and_document(tmp_path: Path) -> None:
     build_small_index(tmp_path / "idx")
     index = load_index(tmp_path / "idx")
-    query = HashingEmbedder().embed_queries(["Wat kost de brug over de rivier?"])
-    hits = to_hits(index, top_rows(dense_scores(index.vectors_view(), query[0]), 3))
+    answer = Searcher(index, HashingEmbedder()).ask("Wat kost de brug over de rivier?", k=3,
+                                                    retriever="dense")
+    hits = answer.hits
     assert [h.rank for h in hits] == [1, 2, 3]
-    assert hits[0].chunk.vraag == (1,)
-    assert hits[0].citation == "Aanhangsel Handelingen 2023–2024, nr. 100, vraag 1"
+    assert hits[0].chunk.vraag == (1,) and hits[0].doc.meta.ah_nr == 100
     assert hits[0].score >= hits[1].score >= hits[2].score
 
 

@@ -1,22 +1,24 @@
 """Retrieval and abstention metrics as pure functions over ranked keys and relevant sets.
 
-A ranking is a list of unit keys, best first, without duplicates (the caller collapses chunks
-into documents or vragen first). Relevance is binary unless grades are given (BEIR qrels).
+A ranking is a list of unit keys, best first, without duplicates (the caller collapses hits
+into documents first; the searcher already gives one hit per numbered answer). Relevance is
+binary unless grades are given (BEIR qrels).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
 KS = (1, 5, 10)
+Key = Hashable  # a unit: a document id, a (doc_id, vraag) pair, a BEIR passage id
 
 
-def dedupe(keys: Iterable[str]) -> list[str]:
+def dedupe(keys: Iterable[Key]) -> list[Key]:
     """Keys in first-seen order without repeats (several chunks of one unit count once)."""
-    seen: set[str] = set()
+    seen: set[Key] = set()
     out = []
     for key in keys:
         if key not in seen:
@@ -25,7 +27,7 @@ def dedupe(keys: Iterable[str]) -> list[str]:
     return out
 
 
-def recall_at(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
+def recall_at(ranked: Sequence[Key], relevant: Iterable[Key], k: int) -> float:
     """Share of the relevant units found in the first ``k``."""
     relevant = set(relevant)
     if not relevant:
@@ -33,7 +35,7 @@ def recall_at(ranked: Sequence[str], relevant: Iterable[str], k: int) -> float:
     return len(relevant.intersection(ranked[:k])) / len(relevant)
 
 
-def reciprocal_rank(ranked: Sequence[str], relevant: Iterable[str], k: int = 10) -> float:
+def reciprocal_rank(ranked: Sequence[Key], relevant: Iterable[Key], k: int = 10) -> float:
     """1 / rank of the first relevant unit within the first ``k``, else 0."""
     relevant = set(relevant)
     for rank, key in enumerate(ranked[:k], start=1):
@@ -42,7 +44,7 @@ def reciprocal_rank(ranked: Sequence[str], relevant: Iterable[str], k: int = 10)
     return 0.0
 
 
-def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, float] | Iterable[str],
+def ndcg_at(ranked: Sequence[Key], relevant: Mapping[Key, float] | Iterable[Key],
             k: int = 10) -> float:
     """Normalised discounted cumulative gain at ``k`` (gain = grade, default 1)."""
     grades = dict(relevant) if isinstance(relevant, Mapping) else dict.fromkeys(relevant, 1.0)
@@ -53,7 +55,7 @@ def ndcg_at(ranked: Sequence[str], relevant: Mapping[str, float] | Iterable[str]
     return dcg / idcg if idcg > 0 else 0.0
 
 
-def first_relevant_rank(ranked: Sequence[str], relevant: Iterable[str]) -> int | None:
+def first_relevant_rank(ranked: Sequence[Key], relevant: Iterable[Key]) -> int | None:
     """1-based rank of the first relevant unit, or None when none is ranked."""
     relevant = set(relevant)
     return next((r for r, key in enumerate(ranked, start=1) if key in relevant), None)
@@ -71,8 +73,8 @@ class RetrievalMetrics:
     ndcg_10: float
 
 
-def retrieval_metrics(rankings: Sequence[Sequence[str]],
-                      relevants: Sequence[Mapping[str, float] | Iterable[str]]
+def retrieval_metrics(rankings: Sequence[Sequence[Key]],
+                      relevants: Sequence[Mapping[Key, float] | Iterable[Key]]
                       ) -> RetrievalMetrics:
     """Recall@1/5/10, MRR@10 and nDCG@10 averaged over paired rankings and relevant sets."""
     if len(rankings) != len(relevants):
@@ -96,7 +98,7 @@ def retrieval_metrics(rankings: Sequence[Sequence[str]],
     )
 
 
-def recall_curve(rankings: Sequence[Sequence[str]], relevants: Sequence[Iterable[str]],
+def recall_curve(rankings: Sequence[Sequence[Key]], relevants: Sequence[Iterable[Key]],
                  max_k: int = 10) -> list[float]:
     """Mean Recall@k for k = 1 … ``max_k`` (for the plot)."""
     sets = [set(r) for r in relevants]
@@ -129,7 +131,14 @@ def abstention_metrics(confidences: Sequence[float], unanswerable: Sequence[bool
     """Abstain when confidence < ``threshold``; score that against the truth."""
     if len(confidences) != len(unanswerable):
         raise ValueError("one truth value per confidence")
-    abstain = [c < threshold for c in confidences]
+    return abstention_of([c < threshold for c in confidences], unanswerable, threshold)
+
+
+def abstention_of(abstain: Sequence[bool], unanswerable: Sequence[bool],
+                  threshold: float = math.nan) -> AbstentionMetrics:
+    """Score abstention decisions against the truth (``threshold`` only for the report)."""
+    if len(abstain) != len(unanswerable):
+        raise ValueError("one truth value per decision")
     tp = sum(a and u for a, u in zip(abstain, unanswerable, strict=True))
     fp = sum(a and not u for a, u in zip(abstain, unanswerable, strict=True))
     n_u = sum(unanswerable)

@@ -69,7 +69,7 @@ def plot_recall(reports: Sequence[SetReport], path: Path) -> Path:
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise RagError("the plot needs matplotlib: pip install matplotlib "
-                       "(or leave out --plot)") from exc
+                       "(or pass --no-plot)") from exc
     names = list(dict.fromkeys(r.name for r in reports))
     fig, axes = plt.subplots(1, len(names), figsize=(4.2 * len(names), 3.6), squeeze=False)
     for ax, name in zip(axes[0], names, strict=True):

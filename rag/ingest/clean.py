@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 import statistics
 
+from rag.ingest.patterns import PUBLICATION_ID
+
 _DASH = r"[–-]"
 _FOOTER_GLUE = re.compile(
     rf"(Tweede Kamer, vergaderjaar \d{{4}}\s*{_DASH}\s*\d{{4}}, (?:Aanhangsel|Vragen))"
@@ -22,7 +24,7 @@ _FOOTER_GLUE = re.compile(
 )
 _FURNITURE = [
     re.compile(r"^Tweede Kamer der Staten-Generaal\s*\d?$"),
-    re.compile(r"^[a-z]{2}-tk-\S+$"),  # "ah-tk-20232024-784", "kv-tk-2024Z18435"
+    PUBLICATION_ID,  # "ah-tk-20232024-784", "kv-tk-2024Z18435"
     re.compile(r"^a?h tk \d{8} \d+$"),  # a footer whose hyphens a converter dropped
     re.compile(r"^ISSN 0921\s*-\s*7398"),
     re.compile(r"^[’'‘]s-Gravenhage \d{4}"),

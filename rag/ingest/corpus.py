@@ -28,24 +28,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from rag.types import DocKind, Document
 from rag.errors import ParseError, RagError
+from rag.ingest.readers import (
+    MAX_FILE_BYTES,
+    SUPPORTED_SUFFIXES,
+    load_document,
+    preference,
+    reader_for,
+)
 from rag.names import printable
-from rag.ingest.readers import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, load_document
+from rag.types import DocKind, Document, Skipped
 
 _NOT_INDEXED = {
     DocKind.QUESTIONS: "questions only, no answers yet",
     DocKind.NOTICE: "postponement notice (Mededeling), no answers",
     DocKind.UNKNOWN: "no numbered question/answer structure found",
 }
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A file that is not in the index, with the reason a user can act on."""
-
-    source: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -62,8 +60,6 @@ class CorpusLoad:
         return tuple(d for d in self.documents if d.kind is DocKind.ANSWERS)
 
 
-# which copy of a duplicated document id is kept: structured first, then the official layout
-_PREFERENCE = {".xml": 0, ".pdf": 1, ".html": 2, ".htm": 2, ".docx": 3, ".md": 4, ".txt": 5}
 
 
 def walk_corpus(folder: Path) -> Iterator[tuple[Path, str | None]]:
@@ -99,7 +95,7 @@ def _walk(base: Path) -> Iterator[tuple[Path, str | None]]:
         suffix = path.suffix.lower()
         if entry.name.startswith("."):
             yield path, "hidden file, not read"
-        elif suffix not in SUPPORTED_SUFFIXES:
+        elif reader_for(suffix) is None:
             hint = "; save it as .docx or PDF" if suffix in (".doc", ".odt", ".rtf") else ""
             yield path, (f"unsupported file type {printable(suffix) or '(none)'} (supported: "
                          f"{', '.join(SUPPORTED_SUFFIXES)}){hint}")
@@ -172,4 +168,4 @@ def _dedupe(documents: list[Document]) -> tuple[list[Document], list[Skipped]]:
 
 
 def _rank(doc: Document) -> int:
-    return _PREFERENCE.get(Path(doc.source).suffix.lower(), 9)
+    return preference(Path(doc.source).suffix)

@@ -7,24 +7,18 @@ import unicodedata
 from dataclasses import replace
 from datetime import date, timedelta
 
+from rag.dutch import MONTH_NUMBER
 from rag.ingest.clean import fix_glued_words
-from rag.types import DocumentMeta
+from rag.ingest.patterns import DATE, OFFICIAL_ID, VERGADERJAAR, zaak_number
 from rag.ingest.people import answerers_and_ministries, askers_and_parties, ministries_addressed
+from rag.types import DocumentMeta
 
-MONTHS = {
-    "januari": 1, "februari": 2, "maart": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
-    "augustus": 8, "september": 9, "oktober": 10, "november": 11, "december": 12,
-}  # fmt: skip
-_DATE = r"(\d{1,2})\s*(" + "|".join(MONTHS) + r")\s*(\d{4})"
 # PDF text layers write "ş" and "ć" as a letter plus a spacing mark; only marks that never
 # stand for an apostrophe are joined (the acute only after the consonants that carry it)
 _SPACING_MARK = re.compile("(?<=[A-Za-z])\u00b8|(?<=[csznCSZN])\u00b4")
 _COMBINING = {"\u00b8": "\u0327", "\u00b4": "\u0301"}
-_SUBMITTED = re.compile(r"ingezonden\s+" + _DATE, re.I)
-_RECEIVED = re.compile(r"ontvangen\s+(?:\(ontvangen\s+)?" + _DATE, re.I)
-_YEAR = re.compile(r"[Vv]ergaderjaar\s+(\d{4})\s*[–-]\s*(\d{4})")
-_ID = re.compile(r"^[a-z]{2}-tk-(\d{4})(\d{4})-(\d+)$")
-_ZAAK = re.compile(r"\b(\d{4})Z\s?(\d{5})\b")
+_SUBMITTED = re.compile(r"ingezonden\s+" + DATE, re.I)
+_RECEIVED = re.compile(r"ontvangen\s+(?:\(ontvangen\s+)?" + DATE, re.I)
 _ASKED = re.compile(
     r"(?:^|\s)(?:Mondelinge\s+vragen|Vragen) van (?P<by>.+?) aan (?P<to>.+?)"
     r"(?: over (?P<subject>.+?))?(?:\s*\(ingezonden|\.(?:\s|$)|$)",
@@ -46,7 +40,7 @@ _SEE_ALSO = re.compile(
 def _iso(m: re.Match[str] | None) -> str | None:
     if not m:
         return None
-    day, month, year = int(m.group(1)), MONTHS[m.group(2).lower()], int(m.group(3))
+    day, month, year = int(m.group(1)), MONTH_NUMBER[m.group(2).lower()], int(m.group(3))
     if not 1 <= day <= 31:
         return None
     return f"{year:04d}-{month:02d}-{day:02d}"
@@ -78,9 +72,9 @@ def extract_meta(intro: str, doc_id: str) -> DocumentMeta:
     resort, because in printed answers it points at the earlier postponement notice.
     """
     flat = _flat(intro)
-    id_match = _ID.match(doc_id)
+    id_match = OFFICIAL_ID.match(doc_id)
 
-    year = _YEAR.search(flat)
+    year = VERGADERJAAR.search(flat)
     if year:
         vergaderjaar: str | None = f"{year.group(1)}–{year.group(2)}"
     elif id_match:
@@ -105,7 +99,7 @@ def extract_meta(intro: str, doc_id: str) -> DocumentMeta:
         see = _SEE_ALSO.search(flat)
         ah_nr = int(see.group(1)) if see else None
 
-    zaak = _ZAAK.search(flat) or _ZAAK.search(doc_id)
+    zaak = zaak_number(flat) or zaak_number(doc_id)
     asked = _ASKED.search(flat)
     answered = _ANSWERED.search(flat)
     title_m = _TITLE.search(re.sub(r"\*\*", "", intro))
@@ -121,7 +115,7 @@ def extract_meta(intro: str, doc_id: str) -> DocumentMeta:
         title=title,
         vergaderjaar=vergaderjaar,
         ah_nr=ah_nr,
-        zaak_nr=f"{zaak.group(1)}Z{zaak.group(2)}" if zaak else None,
+        zaak_nr=zaak,
         asked_by=_squash(asked.group("by")) if asked else None,
         asked_to=_squash(asked.group("to")) if asked else None,
         answered_by=_squash(answered.group("who")) if answered else None,

@@ -33,21 +33,18 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from rag.types import DocKind, Document, DocumentMeta, QABlock
 from rag.errors import ParseError
 from rag.ingest.meta import extract_meta, official_title, with_people
 from rag.ingest.parse import check_blocks, parse_numbers
+from rag.ingest.patterns import ISO_DATE, NUMBERS, OFFICIAL_ID, YEARS, ZAAK, zaak_number
+from rag.types import DocKind, Document, DocumentMeta, QABlock
 
-_NUMS = re.compile(r"\d{1,3}(?:\s*(?:,|en|t/m|tot en met|[-–])\s*\d{1,3})*")
+_NUMS = re.compile(NUMBERS)
 _MARKER = re.compile(
     r"^(?:Vraag|Vragen|Antwoord(?:en)?)(?:\s+op)?(?:\s+(?:de\s+)?vra(?:ag|gen))?\s*"
     rf"(?P<nums>{_NUMS.pattern})?\s*[.:]?$",
     re.I,
 )
-_ZAAK = re.compile(r"^\s*(\d{4})Z\s?(\d{5})\s*$")
-_AH_ID = re.compile(r"^[a-z]{2}-tk-(\d{4})(\d{4})-(\d+)$")
-_YEAR = re.compile(r"(\d{4})\s*[–-]\s*(\d{4})")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _SKIP = {"nr", "noot", "nootref", "noot.nr", "noot.al", "kamervraagkop", "kamervraagnummer",
          "li.nr", "metadata", "meta"}
 _CONTAINERS = ("kamervragen", "vragen", "reactie")
@@ -189,32 +186,32 @@ def _structured_meta(root: Any, box: Any, meta: DocumentMeta) -> DocumentMeta:
     """Override the regex readings with what elements and attributes state explicitly."""
     md = _metadata(root)
     values: dict[str, Any] = {}
-    ident = _AH_ID.match(md.get("DC.identifier", ""))
+    ident = OFFICIAL_ID.match(md.get("DC.identifier", ""))
     if ident:
         values["vergaderjaar"] = f"{ident.group(1)}–{ident.group(2)}"
         values["ah_nr"] = int(ident.group(3))
     kop = box.find("kamervraagkop")
-    year = _YEAR.search(md.get("OVERHEIDop.vergaderjaar", "")) or (
-        _YEAR.search(_inline(kop)) if kop is not None else None)
+    year = YEARS.search(md.get("OVERHEIDop.vergaderjaar", "")) or (
+        YEARS.search(_inline(kop)) if kop is not None else None)
     if year:
         values["vergaderjaar"] = f"{year.group(1)}–{year.group(2)}"
     numbers = [md.get("OVERHEIDop.aanhangselNummer", ""), md.get("OVERHEIDop.vraagnummer", "")]
     number_el = box.find("kamervraagnummer")
     numbers.append(_inline(number_el) if number_el is not None else "")
     for number in numbers:
-        if zaak := _ZAAK.match(number):
-            values["zaak_nr"] = f"{zaak.group(1)}Z{zaak.group(2)}"
+        if ZAAK.fullmatch(number.strip()):
+            values["zaak_nr"] = zaak_number(number)
         elif re.fullmatch(r"\s*\d{1,5}\s*", number):
             values["ah_nr"] = int(number)
     dates = {"OVERHEIDop.datumIndiening": "date_submitted",
              "OVERHEIDop.datumOntvangst": "date_received"}
     values.update({field: md[key] for key, field in dates.items()
-                   if _ISO.match(md.get(key, ""))})
+                   if ISO_DATE.match(md.get(key, ""))})
     for desc in box.iter("kamervraagomschrijving"):
         kind = (desc.get("type") or "").lower() or (
             "antwoord" if _inline(desc).startswith(("Antwoord", "Mededeling")) else "vraag")
         iso = next((d.get("isodatum") for d in desc.iter("datum")
-                    if _ISO.match(d.get("isodatum") or "")), None)
+                    if ISO_DATE.match(d.get("isodatum") or "")), None)
         if iso:
             values["date_submitted" if kind == "vraag" else "date_received"] = iso
         if kind == "vraag":

@@ -20,10 +20,11 @@ import re
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
-from rag.ingest import clean
-from rag.types import DocKind, Document, DocumentMeta, QABlock
 from rag.errors import ParseError
+from rag.ingest import clean
 from rag.ingest.meta import extract_meta
+from rag.ingest.patterns import NUMBERS, zaak_number
+from rag.types import DocKind, Document, DocumentMeta, QABlock
 
 # Far above any real document (the longest in the shared corpus: 64,000 characters, 343
 # lines) and low enough that parsing stays within seconds: the parser is linear in lines but
@@ -32,7 +33,7 @@ MAX_TEXT_CHARS = 1_000_000
 MAX_LINES = 20_000
 MAX_SEGMENTS = 1_000
 
-_NUMS = r"\d{1,3}(?:\s*(?:,|en|t/m|tot en met|[-–])\s*\d{1,3})*"
+_NUMS = NUMBERS
 _VRAAG = re.compile(rf"^Vraag\s+(?P<nums>{_NUMS})\s*[.:]?(?:\s*:\s*(?P<rest>.*))?$")
 _ANTWOORD = re.compile(
     rf"^Antwoord(?:en)?(?:\s+op)?(?:\s+(?:de\s+)?vra(?:ag|gen))?(?:\s+(?P<nums>{_NUMS}))?\s*"
@@ -48,7 +49,6 @@ _DOCX_FOOTNOTE = re.compile(r"^(\d{1,2})\)\s+\S")
 _MAX_FOOTNOTE_CANDIDATES = 50
 _NOTICE = re.compile(r"(?m)^(?:Mededeling(?: van)?\b)")
 _ASKED = re.compile(r"(?:Mondelinge\s+)?[Vv]ragen van .{3,}?(?:\(ingezonden|\baan\b)", re.S)
-_ZAAK = re.compile(r"\b(\d{4})Z\s?(\d{5})\b")
 
 
 @dataclass
@@ -304,9 +304,9 @@ def _notice_zaak(lines: list[str], meta: DocumentMeta) -> DocumentMeta:
     """A notice names the questions it postpones by their zaak number in its own text."""
     text = "\n".join(lines)
     for notice in _NOTICE.finditer(text):
-        zaak = _ZAAK.search(text, notice.start(), notice.start() + 800)
+        zaak = zaak_number(text[notice.start(): notice.start() + 800])
         if zaak:
-            return replace(meta, zaak_nr=f"{zaak.group(1)}Z{zaak.group(2)}")
+            return replace(meta, zaak_nr=zaak)
     return meta
 
 

@@ -2,7 +2,7 @@
 
 pypdf is lenient: a PDF cut off in a download often still opens, because pypdf reads
 backwards to the last complete revision or rebuilds a broken cross-reference table. Such a
-file is indexed with what could be read, and :attr:`PdfText.damage` says what is missing, so
+file is indexed with what could be read, and :attr:`Extracted.damage` says what is missing, so
 the build summary names it instead of treating it as whole. Signs of damage:
 
 - bytes after the last end-of-file marker (an incremental update or the rest of the file was
@@ -18,23 +18,15 @@ import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 from rag.errors import ParseError
+from rag.types import Extracted
 
 PAGE_BREAK = "\n\f\n"  # between PDF pages; the parser treats it as a line break
 MAX_PDF_PAGES = 500
 # pypdf warnings that mean it had to repair the file's structure (not font or text notes)
 _REPAIRS = ("xref", "startxref", "eof marker", "trailer", "object stream", "rebuild",
             "invalid parent", "wrong pointing", "not defined", "previous trailer")
-
-
-@dataclass(frozen=True)
-class PdfText:
-    """The text layer, pages joined by :data:`PAGE_BREAK`; ``damage`` when read in part."""
-
-    text: str
-    damage: str | None = None
 
 
 class _Collect(logging.Handler):
@@ -63,8 +55,9 @@ def _pypdf_warnings() -> Iterator[_Collect]:
         logger.propagate = propagate
 
 
-def read_pdf(data: bytes, name: str) -> PdfText:
-    """The text of a PDF's bytes; refuses encrypted, scanned and unreadable files."""
+def read_pdf(data: bytes, name: str) -> Extracted:
+    """The text layer of a PDF, pages joined by :data:`PAGE_BREAK`; refuses encrypted,
+    scanned and unreadable files."""
     try:
         import pypdf
         from pypdf.errors import FileNotDecryptedError, PdfReadError
@@ -103,7 +96,7 @@ def read_pdf(data: bytes, name: str) -> PdfText:
         # a scan carries at most a stray page number or stamp in its text layer
         raise ParseError(f"{name}: no text layer (scanned PDF? {letters} letters on "
                          f"{len(pages)} pages); run OCR on it first")
-    return PdfText(text, _damage(data, len(pages), failed, warnings.messages))
+    return Extracted(text, damage=_damage(data, len(pages), failed, warnings.messages))
 
 
 def _extract_pages(reader: object, name: str) -> tuple[list[str], int]:

@@ -10,66 +10,24 @@ The inputs are the phrases of an Aanhangsel intro as :mod:`rag.ingest.meta` find
 - asked to: ``de Ministers voor Sociale Zaken en Werkgelegenheid en van Economische Zaken en
   Klimaat``.
 
-Names and parties are kept as written; :func:`party_key` and :data:`MINISTRY_ABBREVIATIONS`
-let filters match the common short forms ("GL-PvdA", "NSC", "BZK").
+Names and parties are kept as written; `rag.government` lets filters match the common short
+forms ("GL-PvdA", "NSC", "BZK"). This is the one place ``answered_by`` is read: citations
+use the :class:`~rag.types.Answerer` records it yields.
 """
 
 from __future__ import annotations
 
 import re
 
-# Short forms used in filters and sometimes in the documents themselves -> the full name.
-MINISTRY_ABBREVIATIONS = {
-    "AZ": "Algemene Zaken",
-    "BZ": "Buitenlandse Zaken",
-    "BHO": "Buitenlandse Handel en Ontwikkelingshulp",
-    "BHOS": "Buitenlandse Handel en Ontwikkelingssamenwerking",
-    "BZK": "Binnenlandse Zaken en Koninkrijksrelaties",
-    "DEF": "Defensie",
-    "EZ": "Economische Zaken",
-    "EZK": "Economische Zaken en Klimaat",
-    "FIN": "Financiën",
-    "IENW": "Infrastructuur en Waterstaat",
-    "JENV": "Justitie en Veiligheid",
-    "KGG": "Klimaat en Groene Groei",
-    "LNV": "Landbouw, Natuur en Voedselkwaliteit",
-    "LVVN": "Landbouw, Visserij, Voedselzekerheid en Natuur",
-    "OCW": "Onderwijs, Cultuur en Wetenschap",
-    "SZW": "Sociale Zaken en Werkgelegenheid",
-    "VRO": "Volkshuisvesting en Ruimtelijke Ordening",
-    "VWS": "Volksgezondheid, Welzijn en Sport",
-    "AENM": "Asiel en Migratie",
-}
-
-# Party spellings met in the documents and in staff shorthand, grouped per party.
-_PARTY_GROUPS = [
-    ("GroenLinks-PvdA", "GL-PvdA", "GL/PvdA", "GLPvdA", "GroenLinks/PvdA"),
-    ("Nieuw Sociaal Contract", "NSC"),
-    ("ChristenUnie", "CU"),
-    ("Partij voor de Dieren", "PvdD"),
-    ("Partij voor de Vrijheid", "PVV"),
-    ("BoerBurgerBeweging", "BBB"),
-    ("Forum voor Democratie", "FVD", "FvD"),
-    ("Socialistische Partij", "SP"),
-    ("Staatkundig Gereformeerde Partij", "SGP"),
-    ("Volkspartij voor Vrijheid en Democratie", "VVD"),
-    ("Christen-Democratisch Appèl", "CDA"),
-    ("Democraten 66", "D66"),
-    ("Volt", "Volt Nederland"),
-    ("JA21", "JA 21"),
-    ("DENK",),
-    ("50PLUS", "50+"),
-    ("Groep Markuszower", "GM"),
-]
-_PARTY_KEYS = {
-    re.sub(r"[\s/-]", "", alias).casefold(): group[0] for group in _PARTY_GROUPS for alias in group
-}
+from rag.government import expand_ministry
+from rag.types import Answerer
 
 _LEAD = re.compile(r"^(?:de|het)\s+(?:leden|lid)(?:\s+(?:leden|lid))?\s+", re.I)
 _GROUP_WORD = re.compile(r"^(?:beiden|allen|allebei|alle\s+drie|alle\s+vier)\s+", re.I)
 _PAREN = re.compile(r"\(([^()]*)\)")
 _SPLIT_NAMES = re.compile(r"\s*,\s*|\s+en\s+")
 _TITLE = r"(?:[Mm]inister(?:-[Pp]resident)?|[Ss]taatssecretaris|[Ss]ecretaris)"
+_TITLE_AT_START = re.compile(r"(?i)minister-president|minister|staatssecretaris|secretaris")
 _ANSWERER = re.compile(
     rf"(?<![\w-])(?P<who>{_TITLE}\b[^()]*?)\s*\((?P<ministry>[^()]+?)(?:\)|\s*$)"
 )
@@ -81,18 +39,6 @@ _CONNECTOR = re.compile(
 )
 _ABSENCE = re.compile(r",?\s*bij\s+afwezigheid\s+van\s+", re.I)
 _MAX_PHRASE = 400  # a longer "phrase" is a regex overrun, not a list of names
-
-
-def party_key(name: str) -> str:
-    """A spelling-independent key: ``party_key("GL-PvdA") == party_key("GroenLinks-PvdA")``."""
-    squashed = re.sub(r"[\s/-]", "", name).casefold()
-    return _PARTY_KEYS.get(squashed, squashed)
-
-
-def expand_ministry(name: str) -> str:
-    """The full ministry name for a known abbreviation ("BZK"), else the name as given."""
-    key = re.sub(r"[\s&]", "", name).upper() if len(name) <= 6 else ""
-    return MINISTRY_ABBREVIATIONS.get(key, name)
 
 
 def _tidy(text: str) -> str:
@@ -114,23 +60,33 @@ def askers_and_parties(asked_by: str | None) -> tuple[tuple[str, ...], tuple[str
     return tuple(dict.fromkeys(askers)), tuple(dict.fromkeys(parties))
 
 
-def answerers_and_ministries(answered_by: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Ministers with their ministries, then the ministries answering "mede namens"."""
+def answerers_and_ministries(
+        answered_by: str | None) -> tuple[tuple[Answerer, ...], tuple[str, ...]]:
+    """Who signed the answer (role, name, ministry), and the answering ministries followed
+    by those answering "mede namens"."""
     if not answered_by or len(answered_by) > _MAX_PHRASE:
         return (), ()
     text = _tidy(answered_by)
     co = _CO.search(text)
     main = text[: co.start()] if co else text
-    answerers: list[str] = []
+    answerers: list[Answerer] = []
     ministries: list[str] = []
     for m in _ANSWERER.finditer(main):
-        who = _tidy(m.group("who"))
-        who = re.sub(r"\s+(?:en\s+)?van$", "", who)
-        answerers.append(who)
-        ministries.append(expand_ministry(_tidy(m.group("ministry"))))
+        who = re.sub(r"\s+(?:en\s+)?van$", "", _tidy(m.group("who")))
+        title = _TITLE_AT_START.match(who)
+        role = title.group(0).lower() if title else who.split()[0].lower()
+        name = _tidy(who[title.end():] if title else " ".join(who.split()[1:]))
+        ministry = expand_ministry(_tidy(m.group("ministry")))
+        # "Volksgezondheid, Welzijn en Sport – Jeugd, Preventie en Sport": the ministry is
+        # the part before the dash; filters still match the whole portfolio.
+        main_ministry = _tidy(re.split(r"\s+[–-]\s+", ministry)[0])
+        answerer = Answerer(role, name, main_ministry)
+        if main_ministry and answerer not in answerers:
+            answerers.append(answerer)
+        ministries.append(ministry)
     if co:
         ministries.extend(ministries_addressed(co.group("rest")))
-    return tuple(dict.fromkeys(answerers)), tuple(dict.fromkeys(m for m in ministries if m))
+    return tuple(answerers), tuple(dict.fromkeys(m for m in ministries if m))
 
 
 def ministries_addressed(asked_to: str | None) -> tuple[str, ...]:

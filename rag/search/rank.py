@@ -1,7 +1,7 @@
-"""Retrieval: dense (cosine), lexical (BM25) and hybrid (fused) scores turned into ranked hits.
+"""Ranking: dense (cosine), lexical (BM25) and hybrid (fused) scores, and the best rows.
 
-Everything here is a pure function over score arrays with one entry per chunk row, so the
-searcher, the evaluation and the tests share one implementation.
+Everything here is a pure function over score arrays with one entry per chunk row; the one
+searcher (`rag.search.searcher`) that the CLI, the chat and the evaluation all use calls it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from rag.chunk import Chunk
-from rag.cite import citation
 from rag.search.fuse import rrf, weighted_sum
-from rag.store.index import DocRecord, Index
 
 
 class Retriever(StrEnum):
@@ -47,25 +44,6 @@ class FusionSettings:
 
 
 DEFAULT_FUSION = FusionSettings()
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One retrieved chunk with its rank (1-based), score and document.
-
-    The score is the retriever's own: cosine for dense, BM25 for lexical, the fused score
-    for hybrid.
-    """
-
-    rank: int
-    score: float
-    chunk: Chunk
-    doc: DocRecord
-
-    @property
-    def citation(self) -> str:
-        """Short citation such as ``Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 3``."""
-        return citation(self.doc.doc_id, self.doc.meta, self.chunk.vraag)
 
 
 def dense_scores(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
@@ -114,15 +92,6 @@ def confidence(dense: np.ndarray | None, keep: np.ndarray | None = None) -> floa
     if keep is not None:
         dense = dense[keep]
     return float(dense.max()) if len(dense) else -math.inf
-
-
-def to_hits(index: Index, ranked: list[tuple[int, float]]) -> list[Hit]:
-    """Turn (row, score) pairs into hits carrying their chunk and document."""
-    hits = []
-    for rank, (row, score) in enumerate(ranked, start=1):
-        chunk = index.chunks[row]
-        hits.append(Hit(rank, score, chunk, index.documents[chunk.doc_id]))
-    return hits
 
 
 def _need(scores: np.ndarray | None, name: str) -> np.ndarray:

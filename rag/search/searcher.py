@@ -1,71 +1,40 @@
-"""Asking: validate the question, embed it, retrieve, and shape the answer for people or tools.
+"""The one search path: a question in, an `Answer` out, for `rag ask`, the chat and `rag eval`.
 
-The CLI and the chat both call `Searcher.ask`, so they can never disagree about an answer.
+`Searcher.ask` cleans the question, embeds it, scores every passage (dense, BM25 or both
+fused), applies the filters, keeps the best numbered answers (the parts of one split answer
+become one hit) and decides whether anything is relevant enough. Evaluation calls the very
+same method, so it measures exactly what users get.
 """
 
 from __future__ import annotations
 
-import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from rag.config import CALIBRATED_MIN_SCORE, Settings
-from rag.models.embed import Embedder, load_embedder
+from rag.config import Settings
 from rag.errors import QueryError
+from rag.models.embed import Embedder, load_embedder
+from rag.models.registry import model_spec
 from rag.search.filters import Filter
-from rag.store.index import Index, load_index
-from rag.store.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, load_lexical
+from rag.search.query import clean_question
 from rag.search.rank import (
     DEFAULT_FUSION,
     FusionSettings,
-    Hit,
     Retriever,
     combine,
     confidence,
     dense_scores,
-    to_hits,
     top_rows,
 )
+from rag.store.index import Index, load_index
+from rag.store.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, load_lexical
+from rag.types import Answer, Chunk, Hit, UnitKey
 
-MAX_QUESTION_CHARS = 2000  # a Kamervraag is rarely longer; beyond this it is a paste accident
-MAX_K = 50
-
-
-@dataclass(frozen=True)
-class Answer:
-    """The question as searched and its hits, best first.
-
-    ``abstained`` is true when even the best passage is too far from the question (its
-    dense cosine is below the calibrated threshold, see `rag.config.CALIBRATED_MIN_SCORE`):
-    the honest reply is then "no earlier answer found", not weak passages.
-    """
-
-    question: str
-    hits: tuple[Hit, ...]
-    abstained: bool = False
-
-
-def clean_question(text: str) -> str:
-    """Normalise a question, or raise `QueryError` with a polite reason."""
-    if not isinstance(text, str):
-        raise QueryError("Stel een vraag in tekst.")
-    text = unicodedata.normalize("NFC", text).strip()
-    if not text:
-        raise QueryError("De vraag is leeg: typ een vraag, bijvoorbeeld "
-                         "'Wat zei de minister over AI in het mkb?'")
-    if len(text) > MAX_QUESTION_CHARS:
-        raise QueryError(f"De vraag is te lang ({len(text)} tekens); houd het onder "
-                         f"{MAX_QUESTION_CHARS} tekens.")
-    controls = sum(1 for c in text if unicodedata.category(c) in ("Cc", "Cs", "Co", "Cn")
-                   and c not in "\n\t\r")
-    letters = sum(1 for c in text if c.isalnum())
-    if controls or letters == 0:
-        raise QueryError("De vraag bevat geen leesbare tekst.")
-    return " ".join(text.split())
+MAX_K = 100  # the evaluation ranks 100 answers deep; people ask for at most 50
+_QUERY_CACHE = 256  # recent question vectors kept: the same question with other filters
 
 
 class Searcher:
@@ -87,14 +56,17 @@ class Searcher:
         self.fusion = fusion
         self._vectors: np.ndarray | None = None
         self._doc_of_row: np.ndarray | None = None
+        self._parts = _split_answers(index.chunks)
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
 
-    def ask(self, question: str, k: int = 5, where: Filter | None = None,
+    def ask(self, question: object, k: int = 5, where: Filter | None = None,
             retriever: Retriever | str | None = None) -> Answer:
-        """The ``k`` best passages for a question, among documents passing ``where``.
+        """The ``k`` best numbered answers for a question, among documents passing ``where``.
 
         ``retriever`` overrides the searcher's default (``bm25``, ``dense`` or ``hybrid``).
+        A question that cannot be searched raises `QueryError` with a polite reason.
         """
-        question = clean_question(question)
+        text = clean_question(question)
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}")
         try:
@@ -102,18 +74,68 @@ class Searcher:
         except ValueError:
             raise QueryError(f"unknown retriever {retriever!r}: use one of "
                              f"{', '.join(r.value for r in Retriever)}") from None
-        query_vector = self.embedder.embed_queries([question])[0]
         # One BLAS thread for a matrix-vector product: idle BLAS threads spin for a while
         # after it and steal the CPU the model needs for the next question (2 cores).
         with threadpool_limits(limits=1, user_api="blas"):
-            dense = dense_scores(self._all_vectors(), query_vector)
-        lexical = self.lexical.scores(question) if chosen is not Retriever.DENSE else None
-        keep = self._rows_passing(where) if where is not None and where.active else None
-        ranked = top_rows(combine(chosen, dense, lexical, self.fusion), k, keep)
-        hits = tuple(to_hits(self.index, ranked))
-        abstained = bool(self.min_score is not None and (
-            not hits or confidence(dense, keep) < self.min_score))
-        return Answer(question, hits, abstained)
+            dense = dense_scores(self._all_vectors(), self._query_vector(text))
+        lexical = self.lexical.scores(text) if chosen is not Retriever.DENSE else None
+        filtered = where is not None and where.active
+        keep = self._rows_passing(where) if where is not None and filtered else None
+        ranked = self._best_answers(combine(chosen, dense, lexical, self.fusion), k, keep)
+        hits = tuple(self._hit(rank, row, score)
+                     for rank, (row, score) in enumerate(ranked, start=1))
+        signal = confidence(dense, keep)
+        abstained = bool(self.min_score is not None and (not hits or signal < self.min_score))
+        return Answer(text, hits, abstained, signal, filtered)
+
+    def _best_answers(self, scores: np.ndarray, k: int,
+                      keep: np.ndarray | None) -> list[tuple[int, float]]:
+        """The ``k`` best rows, one per numbered answer (its best-scoring part)."""
+        want = k
+        while True:
+            rows = top_rows(scores, want, keep)
+            seen: set[UnitKey] = set()
+            best = []
+            for row, score in rows:
+                unit = self.index.chunks[row].unit
+                if unit not in seen:
+                    seen.add(unit)
+                    best.append((row, score))
+            if len(best) >= k or len(rows) < want:
+                return best[:k]
+            want *= 2  # parts of split answers took places: look deeper
+
+    def _hit(self, rank: int, row: int, score: float) -> Hit:
+        chunk = self.index.chunks[row]
+        return Hit(rank, score, chunk, self.index.documents[chunk.doc_id],
+                   tuple(self._parts.get(chunk.unit, ())))
+
+    def embed_ahead(self, questions: list[str]) -> None:
+        """Embed many questions in one model call, so that asking them next finds their
+        vectors ready (an evaluation asks hundreds); unsearchable ones are left out."""
+        texts = []
+        for question in questions:
+            try:
+                texts.append(clean_question(question))
+            except QueryError:
+                continue
+        texts = [t for t in dict.fromkeys(texts) if t not in self._query_vectors]
+        if texts:
+            for text, vector in zip(texts, self.embedder.embed_queries(texts), strict=True):
+                self._remember(text, vector)
+
+    def _query_vector(self, text: str) -> np.ndarray:
+        vector = self._query_vectors.get(text)
+        if vector is None:
+            vector = self.embedder.embed_queries([text])[0]
+        self._remember(text, vector)
+        return vector
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        self._query_vectors[text] = vector
+        self._query_vectors.move_to_end(text)
+        if len(self._query_vectors) > _QUERY_CACHE:
+            self._query_vectors.popitem(last=False)
 
     def _rows_passing(self, where: Filter) -> np.ndarray:
         """Mask of the chunk rows whose document passes ``where``: the filter runs once per
@@ -132,6 +154,18 @@ class Searcher:
             self._vectors = (self.index.vectors_view() if self.index.chunks
                              else np.zeros((0, 1), dtype=np.float32))
         return self._vectors
+
+
+def _split_answers(chunks: list[Chunk]) -> dict[UnitKey, list[Chunk]]:
+    """The parts of every split answer, in order; built once per index so that a hit's whole
+    answer does not scan every chunk (300k in a large index)."""
+    parts: dict[UnitKey, list[Chunk]] = {}
+    for chunk in chunks:
+        if chunk.n_parts > 1:
+            parts.setdefault(chunk.unit, []).append(chunk)
+    for group in parts.values():
+        group.sort(key=lambda c: c.part)
+    return parts
 
 
 def lexical_for(index: Index) -> LexicalIndex:
@@ -154,24 +188,5 @@ def open_searcher(settings: Settings, notify: Callable[[str], None] | None = Non
     # The embedder is lazy: a missing or mismatched index fails here before any model load.
     index = load_index(settings.index_dir, expected_model_id=embedder.model_id)
     min_score = (settings.min_score if settings.min_score is not None
-                 else CALIBRATED_MIN_SCORE.get(settings.model))
+                 else model_spec(settings.model).min_score)
     return Searcher(index, embedder, min_score=min_score)
-
-
-def answer_to_json(answer: Answer) -> dict[str, Any]:
-    """The documented machine-readable form of an answer (field names are a contract)."""
-    return {
-        "question": answer.question,
-        "hits": [
-            {
-                "rank": hit.rank,
-                "score": round(hit.score, 6),
-                "doc_id": hit.chunk.doc_id,
-                "vraag": list(hit.chunk.vraag),
-                "citation": hit.citation,
-                "quote": hit.chunk.answer,
-                "source": hit.doc.source,
-            }
-            for hit in answer.hits
-        ],
-    }

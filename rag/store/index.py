@@ -31,26 +31,17 @@ from typing import TypeVar
 import numpy as np
 
 from rag import __version__
-from rag.chunk import Chunk
-from rag.config import ChunkSettings
-from rag.types import DocumentMeta
 from rag.errors import IndexError_
+from rag.ingest.people import answerers_and_ministries
+from rag.models.registry import name_for_id
 from rag.store.folder import CURRENT, IndexFolder
+from rag.types import Chunk, ChunkSettings, DocRecord, DocumentMeta
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 VECTORS = "vectors.faiss"
 CHUNKS = "chunks.jsonl"
 DOCUMENTS = "documents.jsonl"
-
-
-@dataclass(frozen=True)
-class DocRecord:
-    """What the index keeps of a document: enough to cite it."""
-
-    doc_id: str
-    source: str
-    meta: DocumentMeta
 
 
 @dataclass(frozen=True)
@@ -67,6 +58,7 @@ class Manifest:
     n_chunks: int
     n_documents: int
     checksums: dict[str, str]
+    model_name: str = ""  # the name the model was asked for by (indexes of 0.1 lack it)
 
 
 @dataclass
@@ -104,6 +96,24 @@ class Index:
         return view
 
 
+def in_memory_index(chunks: list[Chunk], documents: list[DocRecord], vectors: np.ndarray,
+                    model_id: str, chunking: ChunkSettings | None = None) -> Index:
+    """An index that lives only in memory (an evaluation set's passages), searchable like a
+    loaded one."""
+    import faiss
+
+    if len(vectors) != len(chunks):
+        raise IndexError_(f"{len(vectors)} vectors for {len(chunks)} chunks")
+    flat = faiss.IndexFlatIP(int(vectors.shape[1]) if len(vectors) else 1)
+    if len(vectors):
+        flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    manifest = Manifest(FORMAT_VERSION, __version__, model_id, flat.d, True,
+                        chunking or ChunkSettings(), corpus_hash(chunks), len(chunks),
+                        len(documents), {}, name_for_id(model_id))
+    return Index(Path("<memory>"), manifest, flat, chunks,
+                 {d.doc_id: d for d in documents}, None)
+
+
 def corpus_hash(chunks: list[Chunk]) -> str:
     """Hash of every chunk id and text: equal hashes mean equal indexed content."""
     digest = hashlib.sha256()
@@ -114,7 +124,8 @@ def corpus_hash(chunks: list[Chunk]) -> str:
 
 def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
                chunks: list[Chunk], documents: list[DocRecord], chunking: ChunkSettings,
-               extra: Callable[[Path], list[str]] | None = None) -> Manifest:
+               extra: Callable[[Path], list[str]] | None = None,
+               model_name: str = "") -> Manifest:
     """Write the index into a new generation of ``path`` and swap it in when complete.
 
     ``path`` must be the build's own folder (`rag.store.folder.IndexFolder.claim`; a plain path is
@@ -148,6 +159,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
             n_chunks=len(chunks), n_documents=len(documents),
             checksums={name: _sha256(generation / name)
                        for name in (VECTORS, CHUNKS, DOCUMENTS, *extra_files)},
+            model_name=model_name or name_for_id(model_id),
         )
         _write_bytes(generation / MANIFEST,
                      json.dumps(asdict(manifest), indent=2, ensure_ascii=False).encode())
@@ -187,8 +199,9 @@ def load_index(path: Path, expected_model_id: str | None = None) -> Index:
     if expected_model_id is not None and manifest.model_id != expected_model_id:
         raise IndexError_(
             f"index at {path} was built with model {manifest.model_id!r}, but the configured "
-            f"model is {expected_model_id!r}; use --model {manifest.model_id.split('@')[0]} "
-            f"or {fix} --model {expected_model_id.split('@')[0]}")
+            f"model is {expected_model_id!r}; use --model "
+            f"{manifest.model_name or name_for_id(manifest.model_id)} "
+            f"or {fix} --model {name_for_id(expected_model_id)}")
     if not isinstance(manifest.checksums, dict) or not manifest.checksums:
         raise IndexError_(f"index manifest at {path} lists no checksums; {fix}")
     for name, checksum in manifest.checksums.items():
@@ -247,7 +260,12 @@ def _chunk_from_json(row: dict) -> Chunk:
 
 
 def _document_from_json(row: dict) -> DocRecord:
-    record = DocRecord(row["doc_id"], row["source"], DocumentMeta(**row["meta"]))
+    meta = row["meta"]
+    if any(isinstance(a, str) for a in meta.get("answerers", ())):
+        # Indexes of version 0.1 stored answerers as names only: read them again from the
+        # text, with the one parser ingest uses.
+        meta = {**meta, "answerers": answerers_and_ministries(meta.get("answered_by"))[0]}
+    record = DocRecord(row["doc_id"], row["source"], DocumentMeta(**meta))
     if not (isinstance(record.doc_id, str) and isinstance(record.source, str)):
         raise TypeError("a field has the wrong type")
     return record
