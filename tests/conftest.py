@@ -12,17 +12,32 @@ SAMPLE_DIR = ROOT / "corpus" / "sample"
 SAMPLE_FILE = SAMPLE_DIR / "ah-tk-20232024-2096.txt"
 
 
+# Read once, before the per-test clean-up below clears every RAG_* variable.
+_SHARED = Path(os.environ.get("RAG_SHARED_DIR", ROOT.parent / "shared"))
+
+
 def shared_dir() -> Path | None:
     """``$RAG_SHARED_DIR`` or ``../shared`` beside the repository, if present."""
-    path = Path(os.environ.get("RAG_SHARED_DIR", ROOT.parent / "shared"))
-    return path if (path / "corpus").is_dir() else None
+    return _SHARED if (_SHARED / "corpus").is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def _caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One cache folder for the whole session: the model is converted into it once (~10 s),
+    and nothing a test does reaches the user's own caches."""
+    return tmp_path_factory.mktemp("caches")
 
 
 @pytest.fixture(autouse=True)
-def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user setting leaks into a test; the model cache is shared (conversion is slow)."""
-    for var in ("RAG_INDEX", "RAG_MODEL"):
-        monkeypatch.delenv(var, raising=False)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, _caches: Path) -> None:
+    """No user setting leaks into a test, and every cache points into the test session."""
+    for var in [v for v in os.environ if v.startswith(("RAG_", "GRADIO_"))]:
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("RAG_CACHE_DIR", str(_caches / "vraagbaak"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(_caches / "xdg"))
+    monkeypatch.setenv("HF_HOME", str(_caches / "huggingface"))
+    monkeypatch.setenv("MPLCONFIGDIR", str(_caches / "matplotlib"))
+    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
 
 
 @pytest.fixture
