@@ -10,6 +10,11 @@ Folder rules (predictable, documented in the README):
   not followed (no loops, no escaping the corpus) and is reported; a broken or looping link is
   reported as unreadable;
 - files of other types are reported as unsupported;
+- a sidecar ``X.meta.json`` (written by ``rag fetch``) is read with its document ``X.pdf``,
+  ``X.xml`` … in the same folder and merged into its metadata, the sidecar winning over the
+  text heuristics (:func:`rag.opendata.sidecar.merge_sidecar`); it is not listed as a file of
+  its own, unless no document of that name is beside it; an unreadable sidecar is noted as
+  an anomaly of its document;
 - a file over :data:`rag.read.MAX_FILE_BYTES` (25 MiB) is reported as too large, unread;
 - the file stem is the document id; when two answer documents share one (the same answer as
   PDF and XML, or a copy), the XML is kept over PDF over HTML over Word over Markdown over text,
@@ -23,11 +28,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.document import DocKind, Document
 from rag.errors import ParseError, RagError
+from rag.opendata.sidecar import SIDECAR_SUFFIX, is_sidecar, merge_sidecar, sidecar_for
 from rag.read import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, load_document
 
 _NOT_INDEXED = {
@@ -78,11 +84,16 @@ def walk_corpus(folder: Path) -> Iterator[tuple[Path, str | None]]:
             else:
                 keep.append(name)
         dirs[:] = keep
+        names = set(files)
         for name in sorted(files):
             path = base / name
             suffix = path.suffix.lower()
             if name.startswith("."):
                 yield path, "hidden file, not read"
+            elif is_sidecar(name):
+                stem = name[: -len(SIDECAR_SUFFIX)]
+                if not any(f"{stem}{s}" in names for s in SUPPORTED_SUFFIXES):
+                    yield path, "metadata sidecar without its document (no file of that name)"
             elif suffix not in SUPPORTED_SUFFIXES:
                 hint = "; save it as .docx or PDF" if suffix in (".doc", ".odt", ".rtf") else ""
                 yield path, (f"unsupported file type {suffix or '(none)'} (supported: "
@@ -112,11 +123,23 @@ def load_corpus(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
         except ParseError as exc:
             skipped.append(Skipped(source, _reason(exc, path)))
             continue
+        doc = _with_sidecar(doc, path)
         if doc.kind is not DocKind.ANSWERS:
             skipped.append(Skipped(source, _NOT_INDEXED[doc.kind]))
         documents.append(doc)
     kept, duplicates = _dedupe(documents)
     return CorpusLoad(files_read, tuple(kept), (*skipped, *duplicates))
+
+
+def _with_sidecar(doc: Document, path: Path) -> Document:
+    """The document with its sidecar's metadata merged in, when it has one."""
+    sidecar = sidecar_for(path)
+    if not sidecar.is_file():
+        return doc
+    try:
+        return replace(doc, meta=merge_sidecar(doc.meta, sidecar))
+    except ParseError as exc:
+        return replace(doc, anomalies=(*doc.anomalies, f"sidecar ignored: {exc}"))
 
 
 def _reason(exc: ParseError, path: Path) -> str:
