@@ -59,6 +59,14 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--rate", type=click.FloatRange(min=0.01), default=3.0,
                      show_default=True, envvar="RAG_FETCH_RATE",
                      help="Requests per second, all services together (env RAG_FETCH_RATE)."),
+        click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
+                     envvar="RAG_FETCH_RETRIES",
+                     help="Retries of a request after a 429, 5xx, timeout or dropped "
+                          "connection, with growing waits (env RAG_FETCH_RETRIES)."),
+        click.option("--timeout", type=click.FloatRange(min=1), default=60.0,
+                     show_default=True, envvar="RAG_FETCH_TIMEOUT",
+                     help="Seconds to wait for a connection or for data (env "
+                          "RAG_FETCH_TIMEOUT)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -70,7 +78,8 @@ def _day(value: datetime | None) -> date | None:
 
 
 def _run(target: Path, since: datetime | None, until: datetime | None, limit: int | None,
-         kinds: tuple[str, ...], api_url: str, publications_url: str, rate: float) -> Any:
+         kinds: tuple[str, ...], api_url: str, publications_url: str, rate: float,
+         retries: int, timeout: float) -> Any:
     """Run one fetch with a progress bar on stderr, print its summary; returns the report."""
     from rag.opendata.fetch import FetchOptions, run_fetch
     from rag.opendata.http import Client, HttpSettings
@@ -81,7 +90,7 @@ def _run(target: Path, since: datetime | None, until: datetime | None, limit: in
                            publications_url)
     progress = _Progress()
     try:
-        with Client(HttpSettings(rate=rate)) as client:
+        with Client(HttpSettings(rate=rate, attempts=retries + 1, timeout=timeout)) as client:
             report = run_fetch(options, client, progress)
     finally:
         progress.close()
