@@ -31,7 +31,6 @@ DEFAULT_RATE = 3.0  # requests per second
 PROJECT_URL = "https://github.com/vraagbaak/vraagbaak"  # placeholder until a home is chosen
 USER_AGENT = f"Vraagbaak/{__version__} (+{PROJECT_URL})"
 MAX_BYTES = 25 * 1024 * 1024  # the reader's own limit: a larger file could not be indexed
-_RETRY_STATUS = {429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524}
 _SOFT_404 = re.compile(r"fout404|/errors?/404|notfound", re.I)
 
 
@@ -168,7 +167,7 @@ class Client:
         headers = {"Accept": accept} if accept else {}
         try:
             with self._http.stream("GET", url, params=params, headers=headers) as r:
-                if r.status_code in _RETRY_STATUS:
+                if r.status_code == 429 or (r.status_code >= 500 and r.status_code != 501):
                     raise _Retry(f"HTTP {r.status_code}",
                                  retry_after(r.headers.get("Retry-After"), self._now()))
                 final = str(r.url)

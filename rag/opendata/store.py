@@ -67,11 +67,16 @@ def identity_on_disk(path: Path) -> Identity | None:
 
 
 def year_folder(vergaderjaar: str | None, doc_id: str) -> str:
-    """``2023-2024`` from the API's Vergaderjaar or the id; a fixed name when neither has one."""
+    """``2023-2024``: the year in the id, else the API's Vergaderjaar, else a fixed name.
+
+    The id comes first so that a file's folder always agrees with its name."""
+    from_id = ids.vergaderjaar(doc_id)
+    if from_id:
+        return from_id
     m = _YEAR.match((vergaderjaar or "").strip())
     if m and int(m[2]) == int(m[1]) + 1:
         return f"{m[1]}-{m[2]}"
-    return ids.vergaderjaar(doc_id) or NO_YEAR
+    return NO_YEAR
 
 
 def layout(vergaderjaar: str | None, doc_id: str, suffix: str) -> tuple[str, str]:
