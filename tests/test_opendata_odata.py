@@ -12,14 +12,13 @@ from datetime import UTC, date, datetime
 import pytest
 
 from rag.errors import FetchError
-from rag.opendata.entity import parse_entity
+from rag.opendata.entity import parse_datetime, parse_entity
 from rag.opendata.http import Client, HttpSettings
 from rag.opendata.odata import (
     EXPAND,
     Query,
     document_filter,
     list_documents,
-    parse_datetime,
 )
 from tests.opendata_server import DOCX_ID, PDF_ID, XML_ID, FakeServices, load_page
 
@@ -136,3 +135,5 @@ def test_newer_publications_keep_their_own_id_for_downloads() -> None:
 def test_wrongly_typed_values_are_refused() -> None:
     with pytest.raises(FetchError, match="Onderwerp is dict"):
         parse_entity({"Id": "x", "GewijzigdOp": "2024-01-01T00:00:00Z", "Onderwerp": {}})
+    with pytest.raises(FetchError, match="unreadable timestamp"):
+        parse_entity({"Id": "x", "GewijzigdOp": "gisteren"})

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from rag.errors import FetchError
@@ -92,6 +93,20 @@ class TkDocument:
         return self.onderwerp or self.titel
 
 
+def parse_datetime(text: str) -> datetime:
+    """A timestamp as the API writes it (offset or ``Z``, up to 7 decimals) as aware UTC."""
+    value = text.strip().replace("Z", "+00:00")
+    head, _, tail = value.partition(".")
+    if tail:  # Python's parser takes at most 6 decimals
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        value = f"{head}.{tail[:min(digits, 6)]}{tail[digits:]}"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise FetchError(f"unreadable timestamp {text!r}") from exc
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def _text(row: Mapping[str, Any], key: str) -> str | None:
     value = row.get(key)
     if value is None:
@@ -145,6 +160,7 @@ def parse_entity(row: Mapping[str, Any]) -> TkDocument:
         changed = _text(row, "GewijzigdOp")
         if not ident or not changed:
             raise FetchError("a Document without Id or GewijzigdOp")
+        parse_datetime(changed)
         zaak = _question_set(_rows(row.get("Zaak")))
         actors = [a for a in (_actor(r) for r in _rows(zaak.get("ZaakActor"))) if a] \
             if zaak else []

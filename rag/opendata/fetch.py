@@ -32,9 +32,9 @@ from pathlib import Path
 from rag.errors import FetchError
 from rag.opendata import ids, store
 from rag.opendata.download import Downloaded, download
-from rag.opendata.entity import TkDocument
+from rag.opendata.entity import TkDocument, parse_datetime
 from rag.opendata.http import Client
-from rag.opendata.odata import API_URL, Query, list_documents, odata_datetime, parse_datetime
+from rag.opendata.odata import API_URL, Query, list_documents, odata_datetime
 from rag.opendata.sidecar import sidecar_bytes, sidecar_json
 from rag.opendata.state import FetchState, Record, open_state
 

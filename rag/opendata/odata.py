@@ -58,20 +58,6 @@ def odata_datetime(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_datetime(text: str) -> datetime:
-    """A timestamp as the API writes it (offset or ``Z``, up to 7 decimals) as aware UTC."""
-    value = text.strip().replace("Z", "+00:00")
-    head, _, tail = value.partition(".")
-    if tail:  # Python's parser takes at most 6 decimals
-        digits = len(tail) - len(tail.lstrip("0123456789"))
-        value = f"{head}.{tail[:min(digits, 6)]}{tail[digits:]}"
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise FetchError(f"unreadable timestamp {text!r}") from exc
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 

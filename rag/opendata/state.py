@@ -73,7 +73,8 @@ class FetchState:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.folder = root / STATE_DIR
-        self.records: dict[str, Record] = {}
+        self.records: dict[str, Record] = {}  # change only through _set and _drop
+        self._owners: dict[str, tuple[str, Identity]] = {}  # path -> (tk_id, identity)
         self.cursor: str | None = None
         self.scope: dict[str, Any] | None = None
         self._journal: IO[str] | None = None
@@ -84,11 +85,19 @@ class FetchState:
 
     def owner(self, rel: str) -> tuple[str, Identity] | None:
         """The document (Tweede Kamer id) that recorded ``rel``, with the recorded identity."""
-        for record in self.records.values():
-            for path, identity in record.files:
-                if path == rel:
-                    return record.tk_id, identity
-        return None
+        return self._owners.get(rel)
+
+    def _set(self, record: Record) -> None:
+        self._drop(record.tk_id)
+        self.records[record.tk_id] = record
+        for rel, identity in record.files:
+            self._owners[rel] = (record.tk_id, identity)
+
+    def _drop(self, tk_id: str) -> None:
+        old = self.records.pop(tk_id, None)
+        for rel, _ in old.files if old else ():
+            if self._owners.get(rel, ("",))[0] == tk_id:
+                del self._owners[rel]
 
     def owns(self, rel: str, tk_id: str | None = None) -> bool:
         """True when ``rel`` is recorded (for ``tk_id``, if given) and still has those bytes."""
@@ -109,7 +118,7 @@ class FetchState:
     def commit(self, record: Record) -> None:
         """Record a document as completely written."""
         self._append({"op": "commit", "tk_id": record.tk_id, "record": _record_json(record)})
-        self.records[record.tk_id] = record
+        self._set(record)
         self._pending.pop(record.tk_id, None)
 
     def abandon(self, tk_id: str) -> None:
@@ -122,7 +131,7 @@ class FetchState:
     def forget(self, tk_id: str) -> None:
         """Record that a document's files are gone."""
         self._append({"op": "forget", "tk_id": tk_id})
-        self.records.pop(tk_id, None)
+        self._drop(tk_id)
 
     def save(self) -> None:
         """Write ``state.json`` atomically and empty the journal."""
@@ -143,7 +152,7 @@ class FetchState:
             os.fsync(self._journal.fileno())
         self._since_save = 0
 
-    def maybe_save(self, every: int = 200) -> None:
+    def maybe_save(self, every: int = 1000) -> None:
         """Save now and then, so the journal stays short on a long run."""
         self._since_save += 1
         if self._since_save >= every:
@@ -166,7 +175,8 @@ class FetchState:
                     raise ValueError(f"format {body.get('format')!r}")
                 self.cursor = body.get("cursor")
                 self.scope = body.get("scope")
-                self.records = {k: _record_from(k, v) for k, v in body["documents"].items()}
+                for tk_id, row in body["documents"].items():
+                    self._set(_record_from(tk_id, row))
             except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise FetchError(f"{path} is unreadable ({exc}); it is not a state file of "
                                  "this version of rag fetch: move it away to start over") from None
@@ -186,10 +196,10 @@ class FetchState:
                 if op == "begin":
                     pending[tk_id] = entry
                 elif op == "commit":
-                    self.records[tk_id] = _record_from(tk_id, entry["record"])
+                    self._set(_record_from(tk_id, entry["record"]))
                     pending.pop(tk_id, None)
                 elif op == "forget":
-                    self.records.pop(tk_id, None)
+                    self._drop(tk_id)
                     pending.pop(tk_id, None)
             except (ValueError, KeyError, TypeError):
                 if number >= len(lines) - 1:
@@ -207,7 +217,7 @@ class FetchState:
             wanted = Identity(int(row["size"]), str(row["sha256"]))
             if identity_on_disk(self.root / rel) == wanted:
                 files[rel] = wanted
-        self.records[tk_id] = replace(before, gewijzigd_op=None, files=tuple(files.items()))
+        self._set(replace(before, gewijzigd_op=None, files=tuple(files.items())))
 
 
 @contextmanager
