@@ -1,7 +1,11 @@
 """The HTTP client against a local server with injected faults (no network).
 
 Waits are recorded by an injected ``sleep`` instead of being slept, so backoff and
-``Retry-After`` are checked exactly and the tests stay fast.
+``Retry-After`` are checked exactly and the tests stay fast. The bodies are synthetic bytes;
+the faults act out what the issue and the services' documentation describe (429 with
+``Retry-After`` in seconds or as an HTTP date, 5xx, timeouts, cut-off bodies, and
+officielebekendmakingen.nl's redirect to an error page for a missing file, as
+``berthubert/tkconv`` ``oppull.cc`` and ``openkamer/tkapi`` ``tkapi/util/document.py`` detect it).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The folder layout and all-or-nothing writes."""
+"""The folder layout and all-or-nothing writes (synthetic bytes; no fixtures)."""
 
 from __future__ import annotations
 
