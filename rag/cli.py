@@ -14,6 +14,7 @@ import click
 from rag import __version__
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import RagError
+from rag.opendata.commands import fetch, sync
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # The values of rag.search.rank.Retriever, spelled out so that `rag --help` imports no numpy.
@@ -279,3 +280,7 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         click.echo(table)
         click.echo(f"Written: {out_dir / 'report.md'}"
                    + ("" if no_plot else f", {out_dir / 'recall.png'}"))
+
+
+main.add_command(fetch)
+main.add_command(sync)

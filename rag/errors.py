@@ -21,3 +21,7 @@ class IndexError_(RagError):
 
 class QueryError(RagError):
     """A question is empty, too long or otherwise not searchable."""
+
+
+class FetchError(RagError):
+    """The open-data services could not be read, or what they sent is not usable."""

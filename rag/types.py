@@ -56,6 +56,9 @@ class DocumentMeta:
     parties: tuple[str, ...] = ()  # as written: ("VVD",), ("GroenLinks-PvdA", "D66")
     answerers: tuple[Answerer, ...] = ()  # who signed the answer, "mede namens" not included
     ministries: tuple[str, ...] = ()  # answering, co-answering ("mede namens"), then asked
+    # from a fetched file's sidecar (`rag.ingest.sidecar`): the official page, the TK id
+    official_url: str | None = None  # "https://zoek.officielebekendmakingen.nl/ah-….html"
+    tk_document_id: str | None = None  # the Tweede Kamer open-data Document Id (a GUID)
 
     def __post_init__(self) -> None:
         # JSON gives lists and objects back; tuples and Answerers keep the record hashable

@@ -12,6 +12,11 @@ Folder rules (predictable, documented in the README):
 - names are stored and shown in :func:`rag.names.printable` form, so a name that is not
   UTF-8 or holds a newline is indexed like any other;
 - files of other types are reported as unsupported;
+- a sidecar ``X.meta.json`` (written by ``rag fetch``) is read with its document ``X.pdf``,
+  ``X.xml`` … in the same folder and merged into its metadata, the sidecar winning over the
+  text heuristics (:func:`rag.ingest.sidecar.merge_sidecar`); it is not listed as a file of
+  its own, unless no document of that name is beside it; an unreadable sidecar is noted as
+  an anomaly of its document;
 - a file over :data:`rag.ingest.readers.MAX_FILE_BYTES` (25 MiB) is reported as too large, unread;
 - the file stem is the document id; when two answer documents share one (the same answer as
   PDF and XML, or a copy), the XML is kept over PDF over HTML over Word over Markdown over text,
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import ParseError, RagError
@@ -36,6 +41,7 @@ from rag.ingest.readers import (
     preference,
     reader_for,
 )
+from rag.ingest.sidecar import SIDECAR_SUFFIX, is_sidecar, merge_sidecar, sidecar_for
 from rag.names import printable
 from rag.types import DocKind, Document, Skipped
 
@@ -88,6 +94,7 @@ def _walk(base: Path) -> Iterator[tuple[Path, str | None]]:
             yield base / entry.name, "symlinked folder, not followed"
         else:
             folders.append(base / entry.name)
+    names = {entry.name for entry in entries}
     for entry in entries:
         if is_dir[entry.name]:
             continue
@@ -95,6 +102,10 @@ def _walk(base: Path) -> Iterator[tuple[Path, str | None]]:
         suffix = path.suffix.lower()
         if entry.name.startswith("."):
             yield path, "hidden file, not read"
+        elif is_sidecar(entry.name):
+            stem = entry.name[: -len(SIDECAR_SUFFIX)]
+            if not any(f"{stem}{s}" in names for s in SUPPORTED_SUFFIXES):
+                yield path, "metadata sidecar without its document (no file of that name)"
         elif reader_for(suffix) is None:
             hint = "; save it as .docx or PDF" if suffix in (".doc", ".odt", ".rtf") else ""
             yield path, (f"unsupported file type {printable(suffix) or '(none)'} (supported: "
@@ -137,11 +148,23 @@ def load_corpus(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
         except ParseError as exc:
             skipped.append(Skipped(source, _reason(exc, source)))
             continue
+        doc = _with_sidecar(doc, path)
         if doc.kind is not DocKind.ANSWERS:
             skipped.append(Skipped(source, _NOT_INDEXED[doc.kind]))
         documents.append(doc)
     kept, duplicates = _dedupe(documents)
     return CorpusLoad(files_read, tuple(kept), (*skipped, *duplicates))
+
+
+def _with_sidecar(doc: Document, path: Path) -> Document:
+    """The document with its sidecar's metadata merged in, when it has one."""
+    sidecar = sidecar_for(path)
+    if not sidecar.is_file():
+        return doc
+    try:
+        return replace(doc, meta=merge_sidecar(doc.meta, sidecar))
+    except ParseError as exc:
+        return replace(doc, anomalies=(*doc.anomalies, f"sidecar ignored: {exc}"))
 
 
 def _reason(exc: ParseError, source: str) -> str:

@@ -1,0 +1,19 @@
+"""The official open data as a corpus source: `rag fetch` and `rag sync`.
+
+One module per concern, each usable on its own:
+
+- :mod:`.ids`       Aanhangsel numbers <-> publication ids, and the official URLs (pure);
+- :mod:`.http`      a polite HTTP client: User-Agent, rate limit, timeouts, retries;
+- :mod:`.entity`    a Tweede Kamer ``Document`` entity as a typed record;
+- :mod:`.odata`     the OData v4 listing: the query, paging by ``@odata.nextLink``;
+- :mod:`.verify`    is a downloaded file what it claims to be, and does it parse;
+- :mod:`.download`  which file to take for a document (KOOP XML, TK file, KOOP PDF);
+- :mod:`.store`     the folder layout and all-or-nothing file writes;
+- :mod:`.state`     what fetch wrote, the delta cursor, recovery after a crash;
+- :mod:`.sidecar`   the ``<id>.meta.json`` beside each file, merged at build time;
+- :mod:`.fetch`     the run itself: list, compare, download, write, delete;
+- :mod:`.commands`  the `rag fetch` and `rag sync` commands.
+
+Importing this package imports nothing heavy; :mod:`.ids` and :mod:`.sidecar` depend on
+the standard library and the core of :mod:`rag` only.
+"""
