@@ -38,7 +38,9 @@ RULES: dict[str, tuple[str, ...]] = {
     "rag.render": ("rag.search", "rag.store", "rag.ingest", "rag.models"),
     # Reading files knows nothing of what comes after it.
     "rag.ingest": ("rag.search", "rag.store", "rag.models", "rag.render", "rag.cite",
-                   "rag.chat", "rag.build", "rag.evaluation"),
+                   "rag.chat", "rag.build", "rag.evaluation", "rag.opendata"),
+    # Fetching writes files for the build; it answers no questions.
+    "rag.opendata": ("rag.search", "rag.render", "rag.chat", "rag.evaluation"),
     "rag.models": ("rag.ingest", "rag.search", "rag.store", "rag.render", "rag.chat",
                    "rag.build", "rag.evaluation"),
     "rag.store": ("rag.search", "rag.render", "rag.chat", "rag.build", "rag.evaluation"),
