@@ -10,10 +10,10 @@ One module per concern, each usable on its own:
 - :mod:`.download`  which file to take for a document (KOOP XML, TK file, KOOP PDF);
 - :mod:`.store`     the folder layout and all-or-nothing file writes;
 - :mod:`.state`     what fetch wrote, the delta cursor, recovery after a crash;
-- :mod:`.sidecar`   the ``<id>.meta.json`` beside each file, merged at build time;
+- :mod:`.sidecar`   writing the ``<id>.meta.json`` beside each file (read by `rag.ingest.sidecar`);
 - :mod:`.fetch`     the run itself: list, compare, download, write, delete;
 - :mod:`.commands`  the `rag fetch` and `rag sync` commands.
 
-Importing this package imports nothing heavy; :mod:`.ids` and :mod:`.sidecar` depend on
+Importing this package imports nothing heavy; :mod:`.ids` depends on
 the standard library and the core of :mod:`rag` only.
 """
