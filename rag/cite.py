@@ -12,6 +12,7 @@ import re
 
 from rag.dutch import MONTHS, MONTHS_SHORT
 from rag.government import ministry_short, preposition
+from rag.opendata.ids import official_urls
 from rag.types import DocumentMeta
 
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
@@ -95,3 +96,12 @@ def compact_header(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> s
     parts = [number, vraag_label(vraag), short_date(meta.date_received),
              ", ".join(ministries) or None]
     return " · ".join(p for p in parts if p)
+
+
+def source_url(doc_id: str, meta: DocumentMeta) -> str | None:
+    """The official page of a document: the one its metadata names (a fetched file's
+    sidecar), else the publication page its official id gives; None for any other id."""
+    if meta.official_url:
+        return meta.official_url
+    urls = official_urls(doc_id)
+    return urls.html if urls else None

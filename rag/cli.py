@@ -282,5 +282,70 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
                    + ("" if no_plot else f", {out_dir / 'recall.png'}"))
 
 
+@main.command()
+@click.argument("file", metavar="FILE")
+@index_option
+@model_option
+@click.option("-k", "k", default=5, show_default=True, type=click.IntRange(1, 20),
+              help="Earlier answers per vraag at most.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the concept answer document: FILE.docx, FILE.md or FILE.json.")
+@click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
+              help="Best dense cosine below which nothing counts as found (env RAG_MIN_SCORE; "
+                   "default: the model's calibrated threshold).")
+def dossier(file: str, index_dir: Path, model: str, k: int, as_json: bool,
+            out_file: Path | None, min_score: float | None) -> None:
+    """The dossier for a new set of Kamervragen in FILE (any corpus format; - reads pasted
+    text from stdin): per vraag its own answer if the index has it, and the earlier answers
+    on the subject, newest first, with cabinet and flags.
+
+    \b
+    Examples:
+      rag dossier kv-tk-2024Z18792.pdf
+      rag dossier vragen.docx --out concept.docx
+      pbpaste | rag dossier - --json
+    """
+    from rag.dossier.export import check_out, dossier_json, to_text, write
+    from rag.dossier.questions import read_question_set
+    from rag.dossier.standing import DossierMaker
+    from rag.search.searcher import open_searcher
+
+    if out_file is not None:
+        check_out(out_file)  # refused before any work, and nothing written
+    questions = read_question_set(file)
+    searcher = open_searcher(Settings(index_dir=index_dir, model=model, min_score=min_score),
+                             notify=_notify)
+    made = DossierMaker(searcher).make(questions, k=k)
+    if out_file is not None:
+        write(made, out_file)
+        _notify(f"Written: {out_file} ({len(made.vragen)} vragen, "
+                f"{sum(len(v.earlier) for v in made.vragen)} earlier answers)")
+    if as_json:
+        click.echo(json.dumps(dossier_json(made), ensure_ascii=False))
+    else:
+        click.echo(to_text(made))
+
+
+@main.command("dossier-eval")
+@corpus_option
+@model_option
+@click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep the vectors in this folder, so a second run embeds nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def dossier_eval(corpus_dir: Path, model: str, cache_dir: Path | None, as_json: bool) -> None:
+    """Measure the dossier on a corpus: search with and without the set's context (held-out
+    documents), own-answer alignment, and how alike questions of different documents are.
+
+    \b
+    Example:
+      rag dossier-eval --corpus ../shared/corpus --cache /tmp/vraagbaak-vectors
+    """
+    from rag.evaluation.dossier import run_all
+
+    result = run_all(corpus_dir, model, cache_dir, notify=_notify)
+    click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_json else result.text())
+
+
 main.add_command(fetch)
 main.add_command(sync)

@@ -88,3 +88,37 @@ def ministry_short(name: str) -> str:
 def preposition(role: str, ministry: str) -> str:
     """``voor`` for a programme minister ("minister voor Klimaat en Energie"), else ``van``."""
     return "voor" if role == "minister" and ministry.casefold() in _VOOR else "van"
+
+
+# Dutch cabinets by the day they were sworn in. A cabinet governs from that day (the outgoing
+# ministers are dismissed the same morning) until the next one is sworn in: a cabinet that
+# fell stays in office, demissionair, until then. Dates from rijksoverheid.nl ("Kabinetten
+# sinds 1945") and parlement.com.
+CABINETS: tuple[tuple[str, str], ...] = (
+    ("Kok I", "1994-08-22"),
+    ("Kok II", "1998-08-03"),
+    ("Balkenende I", "2002-07-22"),
+    ("Balkenende II", "2003-05-27"),
+    ("Balkenende III", "2006-07-07"),
+    ("Balkenende IV", "2007-02-22"),
+    ("Rutte I", "2010-10-14"),
+    ("Rutte II", "2012-11-05"),
+    ("Rutte III", "2017-10-26"),
+    ("Rutte IV", "2022-01-10"),
+    ("Schoof", "2024-07-02"),
+    ("Jetten", "2026-02-23"),
+)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def cabinet_on(day: str | None) -> str | None:
+    """The cabinet in office on an ISO date (``"2024-07-02"`` -> ``"Schoof"``); None for a
+    missing or malformed date or one before the table starts."""
+    if not day or not _ISO_DAY.fullmatch(day):
+        return None
+    name = None
+    for cabinet, sworn_in in CABINETS:  # ISO dates sort as strings
+        if sworn_in > day:
+            break
+        name = cabinet
+    return name

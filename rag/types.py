@@ -220,3 +220,85 @@ class Quote:
         """The quote as shown: pieces joined by " … ", with a leading/trailing "…" when cut."""
         body = " … ".join(self.pieces)
         return f"{'… ' if self.cut_start else ''}{body}{' …' if self.cut_end else ''}"
+
+
+# -- the dossier: a new set of Kamervragen with the earlier answers to each vraag ----------
+
+
+@dataclass(frozen=True)
+class Vraag:
+    """One vraag of a new question set, as the parser split it (combined vragen keep all
+    their numbers); ``procedural`` marks a request about the answering itself ("Kunt u deze
+    vragen afzonderlijk beantwoorden?"), which has no standing line to look up."""
+
+    numbers: tuple[int, ...]
+    text: str
+    procedural: bool = False
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """A new set of Kamervragen: what the dossier is made for.
+
+    ``subject`` is the onderwerp ("het bericht «…»"), ``context`` what every vraag is
+    searched with besides its own text (the subject and the news item the set refers to).
+    """
+
+    doc_id: str
+    source: str  # the file name as given, "stdin" for pasted text
+    meta: DocumentMeta
+    subject: str
+    context: str
+    vragen: tuple[Vraag, ...]
+
+
+@dataclass(frozen=True)
+class OwnAnswer:
+    """The answer to this very vraag, already in the index ("dit is het antwoord op deze
+    vraag"); ``matched`` says how the set was recognised: ``zaak``, ``aanhangsel`` or
+    ``tekst`` (the question texts)."""
+
+    doc: DocRecord
+    vraag: tuple[int, ...]
+    matched: str
+    similarity: float  # of the question texts, 0–1
+
+
+@dataclass(frozen=True)
+class EarlierAnswer:
+    """One answer on a vraag's standing line (staande lijn), with what staff weigh it by."""
+
+    hit: Hit
+    cabinet: str | None  # "Rutte IV": the cabinet in office on the date received
+    top: bool  # the best-ranked answer of the vraag
+    newer_than_top: bool  # received after the best-ranked answer ("recenter antwoord")
+    near_duplicate: float | None  # similarity of the questions when near-identical, else None
+
+
+@dataclass(frozen=True)
+class NearDuplicate:
+    """An earlier question near-identical to the vraag (the same question asked before)."""
+
+    doc: DocRecord
+    vraag: tuple[int, ...]
+    question: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class VraagDossier:
+    """One vraag with its own answer (if any) and its standing line, newest first."""
+
+    vraag: Vraag
+    own_answer: OwnAnswer | None
+    earlier: tuple[EarlierAnswer, ...]  # newest first (date received; undated last)
+    near_duplicates: tuple[NearDuplicate, ...]
+    searched: Answer  # the search as made, before the relevance cut (for tools and tests)
+
+
+@dataclass(frozen=True)
+class Dossier:
+    """A question set with, per vraag, what the government said before."""
+
+    questions: QuestionSet
+    vragen: tuple[VraagDossier, ...]

@@ -26,6 +26,8 @@ class Filter:
 
     Records from an index built before the structured fields existed fall back to the
     free-text ``answered_by`` / ``asked_to`` / ``asked_by``.
+
+    ``exclude_docs`` leaves documents out by id (a dossier leaves out the set's own answer).
     """
 
     vergaderjaar: str | None = None
@@ -33,6 +35,7 @@ class Filter:
     party: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+    exclude_docs: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
@@ -52,6 +55,8 @@ class Filter:
     def matches(self, doc: DocRecord) -> bool:
         """Whether a document passes every set field."""
         meta = doc.meta
+        if doc.doc_id in self.exclude_docs:
+            return False
         if self.vergaderjaar and _year(meta.vergaderjaar) != _year(self.vergaderjaar):
             return False
         if self.ministry and not _ministry_matches(

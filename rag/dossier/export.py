@@ -1,0 +1,233 @@
+"""A dossier as JSON (tools), Markdown and text (people), and the file `--out` writes.
+
+Every form is made from the same facts: the quote of each earlier answer is chosen once by
+`rag.render.view` for the vraag's text, and the JSON hits are `rag ask --json`'s hit fields
+(`rag.render.to_json`) with the dossier's own fields added. Quotes are verbatim pieces of
+the stored answers, joined by " … " where sentences were left out; nothing is rewritten.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Collection, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from rag.cite import answerer_phrase, dutch_date, long_citation, source_url
+from rag.dossier.questions import DossierError
+from rag.render import HitView, to_json, views
+from rag.types import Answer, DocRecord, Dossier, EarlierAnswer, UnitKey, VraagDossier
+
+TITLE_PREFIX = "Concept-beantwoording — "
+OWN_ANSWER_TEXT = "dit is het antwoord op deze vraag"
+NEWER_TEXT = "recenter antwoord beschikbaar"
+NEAR_DUPLICATE_TEXT = "bijna dezelfde vraag eerder gesteld"
+FORMATS = (".docx", ".md", ".json")
+
+
+def title_of(dossier: Dossier) -> str:
+    """``Concept-beantwoording — <onderwerp>``."""
+    return f"{TITLE_PREFIX}{dossier.questions.subject}"
+
+
+def select(dossier: Dossier, chosen: Mapping[int, Collection[UnitKey]]) -> Dossier:
+    """The dossier with, per vraag (by position), only the earlier answers in ``chosen``
+    (a vraag left out of ``chosen`` keeps none): what staff ticked."""
+    sections = tuple(
+        replace(section, earlier=tuple(e for e in section.earlier
+                                       if e.hit.chunk.unit in chosen.get(i, ())))
+        for i, section in enumerate(dossier.vragen))
+    return replace(dossier, vragen=sections)
+
+
+def quoted(section: VraagDossier) -> list[HitView]:
+    """The earlier answers of a vraag as shown (newest first), each with its quote."""
+    return views(Answer(section.vraag.text, tuple(e.hit for e in section.earlier)))
+
+
+def meta_line(earlier: EarlierAnswer) -> str:
+    """``2 september 2024 · kabinet-Schoof · de minister van …``: what dates an answer."""
+    meta = earlier.hit.doc.meta
+    parts = [dutch_date(meta.date_received) or "datum onbekend",
+             f"kabinet-{earlier.cabinet}" if earlier.cabinet else None, answerer_phrase(meta)]
+    return " · ".join(p for p in parts if p)
+
+
+def flags(earlier: EarlierAnswer) -> list[str]:
+    """The marks an earlier answer carries, in words."""
+    out = []
+    if earlier.top:
+        out.append("beste treffer")
+    if earlier.newer_than_top:
+        out.append("recenter dan de beste treffer")
+    if earlier.near_duplicate is not None:
+        out.append(NEAR_DUPLICATE_TEXT)
+    return out
+
+
+def newer_available(section: VraagDossier) -> bool:
+    """Whether an answer more recent than the best-ranked one is on the standing line."""
+    return any(e.newer_than_top for e in section.earlier)
+
+
+# -- JSON ---------------------------------------------------------------------------------
+
+
+def dossier_json(dossier: Dossier) -> dict[str, Any]:
+    """The documented machine-readable form of a dossier (field names are a contract)."""
+    qset = dossier.questions
+    return {
+        "title": title_of(dossier),
+        "source": qset.source,
+        "subject": qset.subject,
+        "context": qset.context,
+        "zaak_nr": qset.meta.zaak_nr,
+        "vragen": [_vraag_json(section) for section in dossier.vragen],
+    }
+
+
+def _vraag_json(section: VraagDossier) -> dict[str, Any]:
+    own = section.own_answer
+    hits = to_json(Answer(section.vraag.text, tuple(e.hit for e in section.earlier)))["hits"]
+    for hit, earlier in zip(hits, section.earlier, strict=True):
+        hit.update(cabinet=earlier.cabinet, url=source_url(earlier.hit.doc.doc_id,
+                                                           earlier.hit.doc.meta),
+                   newer_than_top=earlier.newer_than_top, top=earlier.top,
+                   near_duplicate=earlier.near_duplicate is not None)
+    return {
+        "vraag": list(section.vraag.numbers),
+        "question": section.vraag.text,
+        "procedural": section.vraag.procedural,
+        "own_answer": None if own is None else {
+            "doc_id": own.doc.doc_id, "vraag": list(own.vraag),
+            "citation": long_citation(own.doc.doc_id, own.doc.meta, own.vraag),
+            "url": source_url(own.doc.doc_id, own.doc.meta), "matched": own.matched,
+            "similarity": own.similarity},
+        "newer_answer_available": newer_available(section),
+        "hits": hits,
+        "near_duplicates": [{
+            "doc_id": d.doc.doc_id, "vraag": list(d.vraag),
+            "citation": long_citation(d.doc.doc_id, d.doc.meta, d.vraag),
+            "date": d.doc.meta.date_received, "question": d.question,
+            "similarity": d.similarity, "url": source_url(d.doc.doc_id, d.doc.meta)}
+            for d in section.near_duplicates],
+    }
+
+
+# -- Markdown and text --------------------------------------------------------------------
+
+
+def vraag_heading(section: VraagDossier) -> str:
+    """``Vraag 3`` or ``Vragen 4 en 5``."""
+    numbers = [str(n) for n in section.vraag.numbers]
+    if len(numbers) == 1:
+        return f"Vraag {numbers[0]}"
+    return f"Vragen {', '.join(numbers[:-1])} en {numbers[-1]}"
+
+
+def to_markdown(dossier: Dossier) -> str:
+    """The concept answer document in Markdown: per vraag its text, its own answer if any,
+    the earlier answers newest first (quote, citation, link) and an empty Antwoord."""
+    qset = dossier.questions
+    out = [f"# {title_of(dossier)}", "",
+           f"Bron: {qset.source}" + (f" · zaak {qset.meta.zaak_nr}" if qset.meta.zaak_nr
+                                     else ""), ""]
+    for section in dossier.vragen:
+        out += [f"## {vraag_heading(section)}", "", *_block(section.vraag.text), ""]
+        if section.own_answer is not None:
+            own = section.own_answer
+            cite = long_citation(own.doc.doc_id, own.doc.meta, own.vraag)
+            out += [f"*Reeds beantwoord ({OWN_ANSWER_TEXT}):* {_link(cite, own.doc)}", ""]
+        out += ["### Eerdere antwoorden", ""]
+        if section.vraag.procedural:
+            out += ["*Procedurele vraag: geen eerdere antwoorden gezocht.*", ""]
+        elif not section.earlier:
+            out += ["*Geen eerder antwoord gevonden dat relevant genoeg is.*", ""]
+        if newer_available(section):
+            out += [f"**Let op: {NEWER_TEXT}** (recenter dan de beste treffer).", ""]
+        for earlier, v in zip(section.earlier, quoted(section), strict=True):
+            marks = flags(earlier)
+            out += [f"**{meta_line(earlier)}**" + (f" *({'; '.join(marks)})*" if marks else ""),
+                    "", *_block(v.quote.text), "", _link(v.long_citation, earlier.hit.doc), ""]
+        for dup in section.near_duplicates:
+            out += [f"*{NEAR_DUPLICATE_TEXT.capitalize()}:* "
+                    f"{long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)}", ""]
+        out += ["### Antwoord", "", ""]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _block(text: str) -> list[str]:
+    return [f"> {line}" if line else ">" for line in text.split("\n")]
+
+
+def _link(citation: str, doc: DocRecord) -> str:
+    url = source_url(doc.doc_id, doc.meta)
+    return f"[{citation}]({url})" if url else citation
+
+
+def to_text(dossier: Dossier) -> str:
+    """The dossier for a terminal: per vraag its own answer and its standing line."""
+    out = [title_of(dossier), ""]
+    for section in dossier.vragen:
+        out.append(f"{vraag_heading(section)}: {' '.join(section.vraag.text.split())}")
+        own = section.own_answer
+        if own is not None:
+            out.append(f"  Reeds beantwoord: "
+                       f"{long_citation(own.doc.doc_id, own.doc.meta, own.vraag)}")
+        if section.vraag.procedural:
+            out.append("  (procedurele vraag: geen eerdere antwoorden gezocht)")
+        elif not section.earlier:
+            out.append("  Geen eerder antwoord gevonden dat relevant genoeg is.")
+        elif newer_available(section):
+            out.append(f"  Let op: {NEWER_TEXT}.")
+        for earlier, v in zip(section.earlier, quoted(section), strict=True):
+            marks = flags(earlier)
+            out.append(f"  - {meta_line(earlier)}" + (f"  [{'; '.join(marks)}]" if marks else ""))
+            out.append(f"    {v.long_citation}")
+            out.append(f"    > {' '.join(v.quote.text.split())}")
+        for dup in section.near_duplicates:
+            out.append(f"  * {NEAR_DUPLICATE_TEXT}: "
+                       f"{long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)}")
+        out.append("")
+    return "\n".join(out).rstrip("\n")
+
+
+# -- files --------------------------------------------------------------------------------
+
+
+def check_out(path: Path) -> None:
+    """Refuse an output path before any work: an unknown format or a missing folder."""
+    if path.suffix.lower() not in FORMATS:
+        raise DossierError(f"{path.name}: unknown output format; use one of "
+                           f"{', '.join(FORMATS)}")
+    if not path.parent.is_dir():
+        raise DossierError(f"{path.parent}: folder does not exist")
+
+
+def write(dossier: Dossier, path: Path) -> Path:
+    """Write the dossier as ``path``'s suffix says (.docx, .md, .json), all or nothing: the
+    file appears complete or not at all."""
+    import json
+
+    from rag.dossier.word import to_docx
+
+    check_out(path)
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        data = to_docx(dossier)
+    elif suffix == ".md":
+        data = to_markdown(dossier).encode("utf-8")
+    else:
+        data = (json.dumps(dossier_json(dossier), ensure_ascii=False, indent=1)
+                + "\n").encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
