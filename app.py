@@ -6,9 +6,9 @@
     RAG_AUTH=staf:geheim python app.py --share   # a public link: loud warning, login required
 
 This file holds the Gradio layout and its launch only: the controller is `rag.chat.Chat`
-(which asks `Searcher.ask`, exactly as `rag ask` does, and renders with `rag.render`). The
-model is loaded once per process and shared by every session; requests wait in Gradio's
-queue.
+(which asks `Searcher.ask`, exactly as `rag ask` does, and renders with `rag.render`), and
+for the "Nieuwe Kamervragen" tab `rag.dossier.desk.Desk`. The model is loaded once per
+process and shared by every session; requests wait in Gradio's queue.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import os
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,15 @@ import click
 from rag.chat import ALL_MINISTRIES, ALL_YEARS, DEFAULT_K, MAX_K, Chat, detail, echo
 from rag.cite import citation
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
+from rag.dossier.desk import (
+    MAX_UPLOAD_BYTES,
+    UPLOAD_TYPES,
+    Desk,
+    View,
+    accordion_label,
+    choices,
+    section_html,
+)
 from rag.errors import RagError
 from rag.login import FREE_ATTEMPTS, LOCKOUT_SECONDS, LoginError, LoginGuard, read_accounts
 
@@ -43,14 +54,51 @@ CSS = """
 .vb-cite { font-weight: 600; margin-bottom: .3em; }
 .vb-quote { border-left: 3px solid var(--color-accent); margin: .3em 0 .4em; padding-left: .8em; }
 .vb-meta, .vb-head { opacity: .8; }
+.vb-earlier { border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
+.vb-flag, .vb-flag-newer { color: var(--color-accent); }
+.vb-flag::before { content: "● "; }
 """
+CHAT_TAB, DOSSIER_TAB = "chat", "dossier"
 
 
-def build_ui(chat: Chat) -> Any:
-    """The Gradio Blocks app: chat on the left, search settings and the full text beside it."""
+@dataclass(frozen=True)
+class ChatTab:
+    """What the chat tab hands to the rest of the page: the chosen hit and its button."""
+
+    pick: Any
+    shown: Any
+    more: Any
+
+
+def build_ui(chat: Chat, desk: Desk | None = None) -> Any:
+    """The Gradio app: the chat tab and, with a desk, the "Nieuwe Kamervragen" tab."""
     import gradio as gr
 
-    with gr.Blocks(title="Vraagbaak", analytics_enabled=False) as demo:
+    # Files uploaded but never made into a dossier are deleted after an hour.
+    with (gr.Blocks(title="Vraagbaak", analytics_enabled=False,
+                    delete_cache=(600, 3600)) as demo,
+          gr.Tabs(selected=CHAT_TAB) as tabs):
+        with gr.Tab("Vragen stellen", id=CHAT_TAB):
+            handles = chat_tab(chat)
+        if desk is not None:
+            with gr.Tab("Nieuwe Kamervragen", id=DOSSIER_TAB):
+                tab = dossier_tab(desk)
+
+            def more(choice: int | None, hits: tuple) -> tuple:
+                hit = hits[choice] if hits and choice is not None and 0 <= choice < len(
+                    hits) else None
+                return (gr.Tabs(selected=DOSSIER_TAB), *tab.show(desk.from_hit(hit)))
+
+            handles.more.click(more, [handles.pick, handles.shown], [tabs, *tab.outputs],
+                               api_visibility="private")
+    return demo
+
+
+def chat_tab(chat: Chat) -> ChatTab:
+    """The chat: the conversation on the left, search settings and the full text beside it."""
+    import gradio as gr
+
+    with gr.Blocks(title="Vraagbaak", analytics_enabled=False):
         gr.Markdown("## Vraagbaak: eerdere antwoorden op Kamervragen\n"
                     "Stel een vraag in het Nederlands (of Engels). U krijgt de meest relevante "
                     "eerdere antwoorden van het kabinet, **letterlijk geciteerd** en met bron.")
@@ -86,6 +134,8 @@ def build_ui(chat: Chat) -> Any:
                                       interactive=False, elem_id="vb-citation", lines=2)
                     full = gr.Textbox(label="Hele vraag en antwoord", buttons=["copy"],
                                       interactive=False, lines=10, max_lines=16)
+                    more = gr.Button("Meer over dit onderwerp", variant="secondary",
+                                     elem_id="vb-more")
 
         def respond(message: Any, history: list, k_: float, year_: str, ministry_: str) -> tuple:
             reply = chat.reply(message, int(k_), year_, ministry_)
@@ -107,7 +157,75 @@ def build_ui(chat: Chat) -> Any:
         pick.input(choose, [pick, shown], [cite, full], api_visibility="private")
         clear.click(lambda: ([], "", (), gr.Dropdown(choices=[], value=None), "", ""),
                     None, outputs, api_visibility="private")
-    return demo
+    return ChatTab(pick, shown, more)
+
+
+@dataclass(frozen=True)
+class DossierTab:
+    """How the rest of the page shows a dossier in the tab: ``show(view)`` gives the values
+    for ``outputs``."""
+
+    outputs: list[Any]
+    show: Callable[[View], tuple]
+
+
+def dossier_tab(desk: Desk) -> DossierTab:
+    """The "Nieuwe Kamervragen" tab: a file or pasted text in; per vraag a collapsible
+    section with its earlier answers (newest first, flags visible) and a checkbox per
+    passage; "Download als Word" exports the ticked passages only."""
+    import gradio as gr
+
+    gr.Markdown("### Nieuwe Kamervragen\nUpload de vragen (PDF, Word, tekst, HTML of XML, tot "
+                f"{MAX_UPLOAD_BYTES // 2**20} MB) of plak de tekst. Per vraag ziet u het eigen "
+                "antwoord als de index dat al heeft, en de eerdere antwoorden over het "
+                "onderwerp, **nieuwste eerst**. Vink de passages aan die u wilt gebruiken.")
+    current = gr.State(None)  # this session's Dossier
+    ticked = gr.State({})  # vraag position -> the ticked checkbox values
+    with gr.Row():
+        with gr.Column(scale=1):
+            upload = gr.File(label="Bestand met Kamervragen", file_types=UPLOAD_TYPES,
+                             type="filepath", file_count="single", elem_id="vb-upload")
+        with gr.Column(scale=2):
+            pasted = gr.Textbox(label="Of plak de tekst", lines=6, max_lines=14,
+                                elem_id="vb-paste")
+            make = gr.Button("Maak dossier", variant="primary", elem_id="vb-make")
+    message = gr.HTML(elem_id="vb-dossier-message")
+    download = gr.DownloadButton("Download als Word", value=None, visible=False,
+                                 variant="primary", elem_id="vb-download")
+
+    def export(dossier: Any, chosen: dict) -> Any:
+        path = desk.export(dossier, chosen)
+        return gr.DownloadButton(value=str(path) if path else None, visible=path is not None)
+
+    def tick(position: int) -> Callable[[list, Any, dict], tuple]:
+        def handler(values: list, dossier: Any, chosen: dict) -> tuple:
+            chosen = {**(chosen or {}), position: list(values or [])}
+            return chosen, export(dossier, chosen)
+        return handler
+
+    @gr.render(inputs=[current])
+    def sections(dossier: Any) -> None:
+        if dossier is None:
+            return
+        for i, section in enumerate(dossier.vragen):
+            with gr.Accordion(accordion_label(section), open=i == 0,
+                              elem_classes=["vb-section"]):
+                gr.HTML(section_html(section))
+                if section.earlier:
+                    box = gr.CheckboxGroup(choices(section), value=[], elem_classes=["vb-pick"],
+                                           label="Gebruiken in het concept")
+                    box.change(tick(i), [box, current, ticked], [ticked, download],
+                               api_visibility="private")
+
+    def show(view: View) -> tuple:
+        return view.dossier, {}, export(view.dossier, {}), view.message
+
+    outputs = [current, ticked, download, message]
+    upload.upload(lambda path: (*show(desk.from_upload(path)), None), [upload],
+                  [*outputs, upload], api_visibility="private")
+    make.click(lambda text: show(desk.from_text(text)), [pasted], outputs,
+               api_visibility="private")
+    return DossierTab(outputs, show)
 
 
 def is_loopback(host: str) -> bool:
@@ -125,14 +243,16 @@ def launch_options(host: str, port: int, guard: LoginGuard | None,
     """Gradio's launch arguments: the chat stays where it was put.
 
     ``share`` is always an explicit bool, so neither ``GRADIO_SHARE`` nor Gradio's hosted
-    notebook detection can open a public tunnel; uploads are refused (the chat takes no
-    files) and the monitoring page is off.
+    notebook detection can open a public tunnel; the monitoring page is off. Uploads are
+    capped at `MAX_UPLOAD_BYTES`: Gradio's upload route serves the whole app, but the only
+    component that takes a file is the "Nieuwe Kamervragen" tab's, which accepts the
+    reader's file types only and deletes each upload once read.
     """
     return {
         "server_name": host, "server_port": port, "share": bool(share),
         "auth": guard.login if guard else None,
         "auth_message": "Log in met uw Vraagbaak-account." if guard else None,
-        "max_file_size": 0, "enable_monitoring": False, "show_error": False,
+        "max_file_size": MAX_UPLOAD_BYTES, "enable_monitoring": False, "show_error": False,
         "footer_links": [],
     }
 
@@ -198,7 +318,9 @@ def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Pa
     # shared /tmp/gradio another app could read from or write into.
     uploads = tempfile.TemporaryDirectory(prefix="vraagbaak-gradio-")
     os.environ["GRADIO_TEMP_DIR"] = uploads.name
-    demo = build_ui(chat)
+    exports = Path(uploads.name) / "exports"
+    exports.mkdir(mode=0o700)
+    demo = build_ui(chat, Desk(searcher, chat.run_exclusive, exports))
     demo.queue(max_size=64, default_concurrency_limit=1)
     _notify(f"Vraagbaak: {len(searcher.index.chunks)} passages uit "
             f"{len(searcher.index.documents)} document(en), index {settings.index_dir}.")

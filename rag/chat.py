@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rag.cite import long_citation
 from rag.errors import QueryError, RagError
@@ -20,6 +21,7 @@ from rag.search.searcher import Searcher
 from rag.types import Hit
 
 log = logging.getLogger("vraagbaak.chat")
+T = TypeVar("T")
 
 ALL_YEARS = "Alle vergaderjaren"
 ALL_MINISTRIES = "Alle ministeries"
@@ -80,6 +82,13 @@ class Chat:
             log.exception("unexpected error while answering %r", str(message)[:200])
             return Reply(notice_html("Er ging iets mis", ERROR_TEXT))
         return Reply(to_html(answer), () if answer.abstained else answer.hits)
+
+    # -- shared with the "Nieuwe Kamervragen" tab (rag.dossier.desk) --------------------
+
+    def run_exclusive(self, work: Callable[[], T]) -> T:
+        """Run ``work`` while no question is being answered: one searcher, one model."""
+        with self._lock:
+            return work()
 
 
 def echo(message: Any) -> str:

@@ -1,4 +1,4 @@
-"""The chat stays where it was put: no public link, no uploads, no password guessing.
+"""The chat stays where it was put: no public link, uploads capped, no password guessing.
 
 The running-app test starts app.py as a user would (with ``GRADIO_SHARE=true`` in its
 environment, which on its own would make Gradio open a public tunnel) and talks to it over
@@ -25,6 +25,8 @@ import pytest
 from click.testing import CliRunner
 
 import app
+from rag.dossier.desk import MAX_UPLOAD_BYTES
+from rag.ingest.readers import MAX_FILE_BYTES
 from rag.login import FREE_ATTEMPTS, LoginGuard
 from tests.conftest import ROOT
 from tests.test_app import build_test_index
@@ -33,10 +35,11 @@ from tests.test_browser import _free_port, _wait_until_serving
 LOCKOUT = 1.0  # seconds, so the test can wait a lock-out out
 
 
-def test_launch_never_shares_and_takes_no_files(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_launch_never_shares_and_caps_uploads(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRADIO_SHARE", "true")
     options = app.launch_options("127.0.0.1", 7860, None, share=False)
-    assert options["share"] is False and options["max_file_size"] == 0
+    assert options["share"] is False and options["max_file_size"] == MAX_UPLOAD_BYTES
+    assert MAX_UPLOAD_BYTES <= MAX_FILE_BYTES  # never more than the reader reads
     assert options["enable_monitoring"] is False
     assert app.launch_options("127.0.0.1", 7860, None, share=True)["share"] is True
     guarded = app.launch_options("0.0.0.0", 7860, LoginGuard({"a": "b"}), share=False)
@@ -135,23 +138,30 @@ def test_no_public_link_even_with_gradio_share_set(running: tuple[str, Path]) ->
     assert "gradio.live" not in text
 
 
-def test_uploads_are_refused(running: tuple[str, Path]) -> None:
+def test_uploads_need_a_login_and_stay_under_the_cap(running: tuple[str, Path]) -> None:
     url, _ = running
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     assert _login(url, "geheim", opener) == 200
     boundary = "vraagbaakgrens"
-    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
-            f"filename=\"groot.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            ).encode() + b"x" * 50_000 + f"\r\n--{boundary}--\r\n".encode()
-    request = urllib.request.Request(
-        f"{url}/gradio_api/upload", data=body,
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+    def upload(size: int) -> urllib.request.Request:
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
+                f"filename=\"vragen.txt\"\r\nContent-Type: text/plain\r\n\r\n"
+                ).encode() + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+        return urllib.request.Request(
+            f"{url}/gradio_api/upload", data=body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
     with pytest.raises(urllib.error.HTTPError) as refused:
-        opener.open(request, timeout=10)
+        opener.open(upload(MAX_UPLOAD_BYTES + 1), timeout=30)
     assert refused.value.code == 413
+    with opener.open(upload(50_000), timeout=10) as accepted:
+        (stored,) = json.loads(accepted.read())
+    # kept in the process's private folder (0700, removed at exit), not the shared /tmp/gradio
+    assert Path(stored).parent.parent.name.startswith("vraagbaak-gradio-")
     with pytest.raises(urllib.error.HTTPError) as anonymous:
-        urllib.request.urlopen(request, timeout=10)
-    assert anonymous.value.code in (401, 403, 413)
+        urllib.request.urlopen(upload(50_000), timeout=10)
+    assert anonymous.value.code in (401, 403)
 
 
 def test_password_guessing_is_locked_out_and_logged(running: tuple[str, Path]) -> None:
@@ -198,7 +208,8 @@ def test_launch_arguments_and_a_private_file_cache(monkeypatch: pytest.MonkeyPat
     result, seen = _launch(monkeypatch, ["--index", str(small_index)],
                            {"GRADIO_SHARE": "true", "RAG_AUTH": ""})
     assert result.exit_code == 0, result.output
-    assert seen["share"] is False and seen["max_file_size"] == 0 and seen["auth"] is None
+    assert seen["share"] is False and seen["max_file_size"] == MAX_UPLOAD_BYTES
+    assert seen["auth"] is None
     assert seen["server_name"] == "127.0.0.1"
     assert seen["temp_mode"] == 0o700 and seen["temp_dir"].name.startswith("vraagbaak-gradio-")
     assert not seen["temp_dir"].exists()  # removed when the chat stops

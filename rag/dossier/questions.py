@@ -94,7 +94,7 @@ def question_set_from_document(doc: Document, raw_text: Callable[[], str] | None
     if doc.kind is DocKind.NOTICE:
         raise DossierError(f"{doc.source}: this is a postponement notice (Mededeling); it "
                            "holds no vragen. Give the question document itself.")
-    texts = [(b.vraag, _TRAILING_NOTES.sub("", b.question)) for b in doc.blocks]
+    texts = [(b.vraag, vraag_text(b.question)) for b in doc.blocks]
     vragen = [Vraag(numbers, text, is_procedural(text)) for numbers, text in texts
               if text.strip()]
     if raw_text is not None and len(vragen) <= 1:
@@ -122,6 +122,11 @@ def question_set_from_hit(hit: Hit) -> QuestionSet:
     vraag = Vraag(hit.chunk.vraag, hit.chunk.question, is_procedural(hit.chunk.question))
     return QuestionSet(hit.doc.doc_id, hit.doc.source, meta, subject,
                        context_of(subject, [vraag.text]), (vraag,))
+
+
+def vraag_text(question: str) -> str:
+    """A parsed question without the footnotes a set's last vraag can carry."""
+    return _TRAILING_NOTES.sub("", question)
 
 
 def paragraph_vragen(text: str) -> list[str]:

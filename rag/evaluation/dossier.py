@@ -39,9 +39,10 @@ from rag.dossier.questions import (
     context_of,
     question_set_from_text,
     subject_of,
+    vraag_text,
 )
 from rag.dossier.standing import DossierMaker
-from rag.dossier.text import dice, is_procedural, shingles
+from rag.dossier.text import dice, is_procedural, shingles, similarity
 from rag.errors import QueryError
 from rag.evaluation.metrics import RetrievalMetrics, dedupe, retrieval_metrics
 from rag.ingest.corpus import load_corpus
@@ -147,7 +148,8 @@ def context_report(searcher: Searcher, cases: Sequence[ContextCase],
 
 # -- alignment ----------------------------------------------------------------------------
 
-VARIANTS = ("kv-document", "with identifiers", "text only", "text only, kv-form")
+VARIANTS = ("kv-document", "with identifiers", "text only", "text only, kv-form",
+            "text only, kv-form, edited")
 
 
 @dataclass(frozen=True)
@@ -174,10 +176,12 @@ class AlignmentReport:
         return (sum(r for r, _ in self.counts.values()), sum(n for _, n in self.counts.values()))
 
 
-def questions_only(doc: Document, identifiers: bool, kv_form: bool = False) -> str:
+def questions_only(doc: Document, identifiers: bool, kv_form: bool = False,
+                   edited: bool = False) -> str:
     """An answer document as the question document it answered: introduction and vragen,
     the answers dropped. Without ``identifiers`` no zaak or Aanhangsel number is left;
-    ``kv_form`` writes the questions as the Kamer's PDFs come out of text extraction."""
+    ``kv_form`` writes the questions as the Kamer's PDFs come out of text extraction;
+    ``edited`` also leaves out one word in ten (a question retyped with small changes)."""
     meta = doc.meta
     lines = []
     if identifiers:
@@ -192,7 +196,8 @@ def questions_only(doc: Document, identifiers: bool, kv_form: bool = False) -> s
     rng = random.Random(doc.doc_id)
     for block in doc.blocks:
         lines.append(f"Vraag {' en '.join(str(n) for n in block.vraag)}")
-        lines.append(_kv_form(block.question, rng) if kv_form else block.question)
+        question = _edited(block.question, rng) if edited else block.question
+        lines.append(_kv_form(question, rng) if kv_form else question)
     return "\n".join(lines) + "\n"
 
 
@@ -213,6 +218,12 @@ def _kv_form(text: str, rng: random.Random) -> str:
     return re.sub(r"\?", "?1", text, count=1)
 
 
+def _edited(text: str, rng: random.Random) -> str:
+    words = text.split(" ")
+    kept = [w for i, w in enumerate(words) if i == 0 or rng.random() >= 0.1]
+    return " ".join(kept)
+
+
 def alignment_cases(documents: Sequence[Document],
                     question_files: Sequence[tuple[Path, Document]] = ()
                     ) -> list[AlignmentCase]:
@@ -229,6 +240,8 @@ def alignment_cases(documents: Sequence[Document],
                                    doc.doc_id))
         cases.append(AlignmentCase(VARIANTS[3], doc.doc_id, questions_only(doc, False, True),
                                    doc.doc_id))
+        cases.append(AlignmentCase(VARIANTS[4], doc.doc_id,
+                                   questions_only(doc, False, True, True), doc.doc_id))
     return cases
 
 
@@ -272,22 +285,33 @@ class DuplicateStats:
     histogram: dict[float, int]  # lower bound of a 0.05-wide bin -> pairs (bins > 0.3)
     max_substantive: float  # the most alike pair of which neither question is procedural
     top: tuple[tuple[float, str, str], ...]  # (similarity, question A, question B)
+    same_question: tuple[float, ...]  # a kv-vraag and its ah-version (documents of one zaak)
 
 
 def duplicate_stats(documents: Iterable[Document], shown: int = 10) -> DuplicateStats:
-    """How alike questions of different documents are (Dice of character 5-grams)."""
+    """How alike questions of different documents are (Dice of character 5-grams), and the
+    two versions of one question (a question document and its answer, one zaak number)."""
+    documents = list(documents)
+    zaak = {d.doc_id: d.meta.zaak_nr for d in documents}
     items = [(d.doc_id, b.question, shingles(b.question), is_procedural(b.question))
              for d in documents for b in d.blocks if b.question.strip()]
     scored = []
     for a, b in combinations(items, 2):
-        if a[0] != b[0] and a[2] & b[2]:
+        if a[0] != b[0] and a[2] & b[2] and not (zaak[a[0]] and zaak[a[0]] == zaak[b[0]]):
             scored.append((dice(a[2], b[2]), a, b))
+    same = []
+    for q in (d for d in documents if d.kind is DocKind.QUESTIONS and d.meta.zaak_nr):
+        for answer in (d for d in documents
+                       if d.kind is DocKind.ANSWERS and d.meta.zaak_nr == q.meta.zaak_nr):
+            same += [round(max(similarity(vraag_text(v.question), b.question)
+                               for b in answer.blocks), 3)
+                     for v in q.blocks if v.question.strip()]
     bins = Counter(round(int(s * 20) / 20, 2) for s, _, _ in scored if s > 0.3)
     substantive = max((s for s, a, b in scored if not (a[3] or b[3])), default=0.0)
     scored.sort(key=lambda t: -t[0])
     top = tuple((round(s, 3), a[1][:90], b[1][:90]) for s, a, b in scored[:shown])
     return DuplicateStats(len(scored), dict(sorted(bins.items(), reverse=True)),
-                          round(substantive, 3), top)
+                          round(substantive, 3), top, tuple(same))
 
 
 # -- a cache for repeated runs ----------------------------------------------------------------
@@ -390,6 +414,7 @@ class DossierEvaluation:
                 "  similarity bins above 0.3: "
                 + ", ".join(f"{b:.2f}+: {n}" for b, n in dup.histogram.items())]
         out += [f"  {sim:.3f}  {a!r}  ~  {b!r}" for sim, a, b in dup.top]
+        out.append(f"The same question as kv- and ah-version: {list(dup.same_question)}")
         return "\n".join(out)
 
     def to_json(self) -> dict:
@@ -404,7 +429,8 @@ class DossierEvaluation:
                                "histogram": {str(k): v for k, v in
                                              self.duplicates.histogram.items()},
                                "max_substantive": self.duplicates.max_substantive,
-                               "top": [list(t) for t in self.duplicates.top]}}
+                               "top": [list(t) for t in self.duplicates.top],
+                               "same_question": list(self.duplicates.same_question)}}
 
 
 def run_all(corpus_dir: Path, model: str, cache_dir: Path | None = None,

@@ -1,0 +1,87 @@
+"""The dossier on the real documents of ../shared (skipped without them): own-answer
+alignment on every question set whose answer is known, and every real question document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.dossier.questions import DossierError, read_question_set
+from rag.dossier.standing import DossierMaker
+from rag.dossier.text import NEAR_IDENTICAL
+from rag.evaluation.dossier import (
+    VARIANTS,
+    alignment_cases,
+    duplicate_stats,
+    full_searcher,
+    score_alignment,
+)
+from rag.ingest.corpus import load_corpus
+from rag.models.embed import HashingEmbedder
+from rag.types import DocKind, Document
+from tests.conftest import shared_dir
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[Path, list[Document]]:
+    shared = shared_dir()
+    if shared is None:
+        pytest.skip("../shared is not available")
+    folder = shared / "corpus"
+    return folder, list(load_corpus(folder).documents)
+
+
+@pytest.fixture(scope="module")
+def maker(corpus: tuple[Path, list[Document]]) -> DossierMaker:
+    return DossierMaker(full_searcher(corpus[1], HashingEmbedder(256), "hash:256"))
+
+
+def test_own_answer_alignment_on_real_question_sets(corpus: tuple[Path, list[Document]],
+                                                    maker: DossierMaker) -> None:
+    folder, documents = corpus
+    files = [(folder / d.source, d) for d in documents if d.kind is DocKind.QUESTIONS]
+    report = score_alignment(maker, alignment_cases(documents, files))
+    right, total = report.total
+    print(f"own-answer alignment: {right}/{total} ({right / total:.1%}); per variant "
+          f"{report.counts}; misses: {list(report.misses)}")
+    assert set(report.counts) == set(VARIANTS)
+    assert report.counts["kv-document"][1] >= 5  # kv-tk-2024Z18792 and its answer
+    for variant, (r, n) in report.counts.items():
+        assert r / n >= 0.95, (variant, report.misses)
+
+
+def test_the_real_kv_set_points_at_its_combined_answer(corpus: tuple[Path, list[Document]],
+                                                       maker: DossierMaker) -> None:
+    folder, _ = corpus
+    made = maker.make(read_question_set(folder / "vragen" / "kv-tk-2024Z18792.txt"))
+    assert [(v.own_answer.doc.doc_id, v.own_answer.vraag) for v in made.vragen
+            if v.own_answer] == [("ah-tk-20242025-605", (1, 2, 3, 4, 5))] * 5
+    assert all(e.hit.doc.doc_id != "ah-tk-20242025-605" for v in made.vragen
+               for e in v.earlier)
+
+
+def test_every_real_question_document_reads_or_is_refused_clearly(
+        corpus: tuple[Path, list[Document]]) -> None:
+    folder, _ = corpus
+    read, refused = 0, []
+    for path in sorted((folder / "vragen").iterdir()):
+        try:
+            qset = read_question_set(path)
+        except DossierError as exc:
+            refused.append(path.name)
+            assert "no vragen found" in str(exc)
+            continue
+        read += 1
+        assert qset.vragen and qset.subject
+        assert [v.numbers[0] for v in qset.vragen] == list(range(1, len(qset.vragen) + 1))
+    # the three announcements of oral questions hold no vragen
+    assert refused == ["kv-tk-2024Z18775.txt", "kv-tk-2024Z18776.txt", "kv-tk-2024Z18777.txt"]
+    assert read == 36
+
+
+def test_near_identical_cut_sits_above_every_substantive_pair(
+        corpus: tuple[Path, list[Document]]) -> None:
+    stats = duplicate_stats(corpus[1])
+    assert stats.max_substantive < NEAR_IDENTICAL
+    assert stats.same_question and all(s >= 0.95 for s in stats.same_question)
