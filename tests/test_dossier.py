@@ -292,3 +292,14 @@ def test_standing_line_puts_undated_answers_last() -> None:
     assert [e.hit.doc.doc_id for e in line] == ["c", "b", "a"]
     assert [e.top for e in line] == [False, False, True]
     assert not any(e.newer_than_top for e in line)  # the best one has no date to compare
+
+
+def test_answers_to_earlier_procedural_vragen_stay_off_the_standing_line(
+        searcher: Searcher) -> None:
+    qset = question_set_from_text("Vragen van het lid Dekker over de adviesraad.\nVraag 1\n"
+                                  "Kunt u afzonderlijk ingaan op de adviesraad en op deze "
+                                  "vragen?\n", "vragen.txt")
+    made = DossierMaker(searcher).make(qset)
+    searched = [h.chunk.question for h in made.vragen[0].searched.hits]
+    assert "Kunt u deze vragen afzonderlijk beantwoorden?" in searched  # found, then left out
+    assert all(not is_procedural(e.hit.chunk.question) for e in made.vragen[0].earlier)

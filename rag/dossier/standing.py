@@ -13,7 +13,8 @@ For each vraag of a set (`rag.dossier.questions`):
 4. earlier questions near-identical to the vraag (`rag.dossier.text.NEAR_IDENTICAL`).
 
 Procedural vragen ("Kunt u deze vragen afzonderlijk beantwoorden?") get no search: every
-set asks them, and their earlier "answers" say nothing about the subject.
+set asks them, and their earlier "answers" ("Ja.") say nothing about the subject; for the
+same reason such earlier answers never enter another vraag's standing line.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from rag.dossier.query import (
     queries,
     search_each,
 )
-from rag.dossier.text import NEAR_IDENTICAL, similarity
+from rag.dossier.text import NEAR_IDENTICAL, is_procedural, similarity
 from rag.government import cabinet_on
 from rag.render import relevance_label
 from rag.search.filters import Filter
@@ -122,8 +123,10 @@ class DossierMaker:
                                depth_for(depth, self.mode), self.mode, where)
             searched = combine(each, self.mode, depth)
             # The cut is made on each search's own scores (combined scores mean nothing
-            # alone): an answer stays when it is relevant in any of the searches.
-            allowed = {h.chunk.unit for answer in each for h in relevant(answer)}
+            # alone): an answer stays when it is relevant in any of the searches. Answers
+            # to earlier procedural vragen ("Ja.") say nothing about the subject.
+            allowed = {h.chunk.unit for answer in each for h in relevant(answer)
+                       if not is_procedural(h.chunk.question)}
             kept = [h for h in searched.hits if h.chunk.unit in allowed][:k]
             chosen = tuple(replace(h, rank=i) for i, h in enumerate(kept, start=1))
             sections.append(VraagDossier(vraag, own.get(i), standing_line(chosen, vraag.text),
