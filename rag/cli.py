@@ -304,7 +304,7 @@ def dossier(file: str, index_dir: Path, model: str, k: int, as_json: bool,
     Examples:
       rag dossier kv-tk-2024Z18792.pdf
       rag dossier vragen.docx --out concept.docx
-      pbpaste | rag dossier - --json
+      cat vragen.txt | rag dossier - --json
     """
     from rag.dossier.export import check_out, dossier_json, to_text, write
     from rag.dossier.questions import read_question_set

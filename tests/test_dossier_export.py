@@ -251,3 +251,18 @@ def test_more_about_a_chat_hit_gives_its_standing_line(searcher: Searcher,
     (section,) = view.dossier.vragen
     assert section.own_answer is not None and section.own_answer.doc.doc_id == hit.doc.doc_id
     assert section.earlier and all(e.hit.doc.doc_id != hit.doc.doc_id for e in section.earlier)
+
+
+def test_rag_dossier_eval_reports_every_measurement(tmp_path: Path) -> None:
+    from tests.dossier_data import write_corpus
+
+    corpus = write_corpus(tmp_path / "corpus")
+    (corpus / f"{KV_ID}.txt").write_text(KV_SET, encoding="utf-8")
+    args = ["dossier-eval", "--corpus", str(corpus), "--model", "hash:256"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "| test | rerank |" in result.stdout or "| tune | rerank |" in result.stdout
+    assert "kv-document: 4/4 (100.0%)" in result.stdout
+    data = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
+    assert data["alignment"]["counts"]["kv-document"] == [4, 4]
+    assert {r["mode"] for r in data["context"]} == {"none", "append", "fused", "rerank"}
