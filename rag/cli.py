@@ -99,9 +99,16 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
+    if report.up_to_date:
+        click.echo(f"Index {report.index_dir} is up to date: no file changed since the last "
+                   f"build ({report.documents} answer documents, {report.chunks} chunks). "
+                   "Nothing written (--full rebuilds anyway).")
+        return
     click.echo(f"Read {report.files_read} files: {report.documents} answer documents, "
                f"{report.chunks} chunks, {len(report.skipped)} skipped, "
                f"in {report.seconds:.1f} s. Index: {report.index_dir}")
+    click.echo(f"Files: {report.unread} unchanged (not read again), {report.rehashed} read "
+               f"but unchanged, {report.parsed} parsed.")
     c = report.changes
     click.echo(f"Chunks: {c.added} added, {c.changed} changed, {c.removed} removed, "
                f"{c.unchanged} unchanged; {c.embedded} embedded, {c.reused} vectors reused"

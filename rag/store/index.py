@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,6 +45,15 @@ DOCUMENTS = "documents.jsonl"
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """What the index was built from: the corpus files' stamp and the build code's version
+    (`rag.build`); equal stamps mean a new build would write the same index."""
+
+    corpus: str = ""
+    build: str = ""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Everything the vectors depend on, so a mismatch is caught before a wrong answer."""
 
@@ -59,6 +68,7 @@ class Manifest:
     n_documents: int
     checksums: dict[str, str]
     model_name: str = ""  # the name the model was asked for by (indexes of 0.1 lack it)
+    stamp: Stamp = field(default_factory=Stamp)
 
 
 @dataclass
@@ -125,7 +135,7 @@ def corpus_hash(chunks: list[Chunk]) -> str:
 def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
                chunks: list[Chunk], documents: list[DocRecord], chunking: ChunkSettings,
                extra: Callable[[Path], list[str]] | None = None,
-               model_name: str = "") -> Manifest:
+               model_name: str = "", stamp: Stamp | None = None) -> Manifest:
     """Write the index into a new generation of ``path`` and swap it in when complete.
 
     ``path`` must be the build's own folder (`rag.store.folder.IndexFolder.claim`; a plain path is
@@ -159,7 +169,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
             n_chunks=len(chunks), n_documents=len(documents),
             checksums={name: _sha256(generation / name)
                        for name in (VECTORS, CHUNKS, DOCUMENTS, *extra_files)},
-            model_name=model_name or name_for_id(model_id),
+            model_name=model_name or name_for_id(model_id), stamp=stamp or Stamp(),
         )
         _write_bytes(generation / MANIFEST,
                      json.dumps(asdict(manifest), indent=2, ensure_ascii=False).encode())
@@ -235,6 +245,7 @@ def read_manifest(path: Path) -> Manifest:
     try:
         raw = json.loads((current_generation(path) / MANIFEST).read_text(encoding="utf-8"))
         raw["chunking"] = ChunkSettings(**raw["chunking"])
+        raw["stamp"] = Stamp(**raw.get("stamp", {}))
         return Manifest(**raw)
     except FileNotFoundError:
         raise IndexError_(f"no index at {path}; {fix}") from None
