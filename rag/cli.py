@@ -78,13 +78,30 @@ def main() -> None:
 @model_option
 @click.option("--full", is_flag=True,
               help="Re-embed everything instead of reusing unchanged passages' vectors.")
-def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
-    """Build or update the index over a corpus folder (incremental unless --full)."""
-    from rag.build import build_index
-    from rag.models.embed import load_embedder
+@click.option("--scheduler", metavar="URL", envvar="RAG_SCHEDULER",
+              help="Embed on the workers of this Dask cluster, e.g. tcp://host:8786 "
+                   "(env RAG_SCHEDULER); the index is still written here.")
+@click.option("--workers", type=click.IntRange(1), metavar="N",
+              help="Embed on a local Dask cluster of N one-thread worker processes.")
+def build(corpus_dir: Path, index_dir: Path, model: str, full: bool, scheduler: str | None,
+          workers: int | None) -> None:
+    """Build or update the index over a corpus folder (incremental unless --full).
 
+    \b
+    Examples:
+      rag build --corpus data
+      rag build --corpus data --scheduler tcp://scheduler:8786
+    """
+    import contextlib
+
+    from rag.build import build_index
+    from rag.models.embed import Embedder, load_embedder
+
+    if scheduler and workers:
+        raise click.UsageError("give --scheduler (a running cluster) or --workers (a local "
+                               "one), not both")
     settings = Settings(index_dir=index_dir, model=model)
-    embedder = load_embedder(model, batch_size=settings.batch_size, notify=_notify)
+    embedder: Embedder = load_embedder(model, batch_size=settings.batch_size, notify=_notify)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -94,11 +111,17 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
                                     show_pos=True).__enter__()
         bar.update(done - bar.pos)
 
-    try:
-        report = build_index(corpus_dir, settings, embedder, progress=progress, full=full)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        if scheduler or workers:
+            from rag.models.cluster import ClusterEmbedder, cluster_client
+
+            client = stack.enter_context(cluster_client(scheduler, workers))
+            embedder = ClusterEmbedder(embedder, client, settings.batch_size)
+        try:
+            report = build_index(corpus_dir, settings, embedder, progress=progress, full=full)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
     if report.up_to_date:
         click.echo(f"Index {report.index_dir} is up to date: no file changed since the last "
                    f"build ({report.documents} answer documents, {report.chunks} chunks). "
