@@ -162,9 +162,8 @@ def _notify(message: str) -> None:
               help="Also open a public link through Gradio's share service. The chat is then "
                    "reachable from the internet: refused without a login.")
 @click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
-              help="Best dense cosine below which the reply is 'Geen eerder antwoord "
-                   "gevonden' (env RAG_MIN_SCORE; default: the model's calibrated threshold, "
-                   "0.8427 for the default model; -1 never abstains).")
+              help="Decide 'Geen eerder antwoord gevonden' by this best dense cosine instead "
+                   "of the relevance model (env RAG_MIN_SCORE; -1 never abstains).")
 def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Path | None,
          login_lockout: float, share: bool, min_score: float | None) -> None:
     """Start the Vraagbaak chat in the browser (http://127.0.0.1:7860 by default)."""

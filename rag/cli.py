@@ -162,8 +162,8 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool, scheduler: 
 @click.option("--retriever", type=click.Choice(RETRIEVERS), default="hybrid", show_default=True,
               help="Ranking: Dutch BM25, dense (the model) or both fused.")
 @click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
-              help="Best dense cosine below which nothing counts as found (env RAG_MIN_SCORE; "
-                   "default: the model's calibrated threshold).")
+              help="Decide 'nothing found' by this best dense cosine instead of the relevance "
+                   "model (env RAG_MIN_SCORE; -1 never abstains).")
 def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
         vergaderjaar: str | None, ministry: str | None, party: str | None,
         date_from: Any, date_to: Any, retriever: str, min_score: float | None) -> None:
@@ -243,6 +243,10 @@ def parse_report(corpus_dir: Path) -> None:
               help="Abstention threshold (default: the model's calibrated one).")
 @click.option("--calibrate", is_flag=True,
               help="Choose the abstention threshold on the gold set instead.")
+@click.option("--trust", is_flag=True,
+              help="With --gold: also score the relevance model's 'nothing found' per language "
+                   "and kind, over the index and its leave-document-out views, and its "
+                   "calibration.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval/results"), show_default=True,
               help="Folder for report.md and recall.png (build output, not committed).")
@@ -251,7 +255,7 @@ def parse_report(corpus_dir: Path) -> None:
 def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[Path, ...],
           pairs_file: Path | None, write_beir_dir: Path | None, limit: int | None,
           index_dir: Path, corpus_dir: Path | None, model: str, retrievers: tuple[str, ...],
-          threshold: float | None, calibrate: bool, out_dir: Path, no_plot: bool,
+          threshold: float | None, calibrate: bool, trust: bool, out_dir: Path, no_plot: bool,
           as_json: bool) -> None:
     """Measure retrieval: Recall@1/5/10, MRR@10, nDCG@10 and abstention, per retriever.
 
@@ -260,6 +264,7 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
       rag eval --gold eval/gold_sample.jsonl --corpus corpus/sample
       rag eval --gold eval/gold.jsonl --self-retrieval --index index-shared
       rag eval --pairs ../shared/qa_pairs/dev.jsonl --limit 200 --retriever hybrid
+      rag eval --gold eval/gold.jsonl --gold eval/unanswerable.jsonl --trust --index index-shared
     """
     import tempfile
 
@@ -276,9 +281,12 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         raise click.UsageError("give at least one of --gold, --self-retrieval, --beir, --pairs")
     if write_beir_dir and not pairs_file:
         raise click.UsageError("--write-beir needs --pairs")
+    if trust and not gold_files:
+        raise click.UsageError("--trust needs --gold")
     chosen = [Retriever(r) for r in (retrievers or RETRIEVERS)]
     embedder = load_embedder(model, notify=_notify)
     reports = []
+    trust_text = ""
     if gold_files or self_retrieval:
         with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
             if corpus_dir is not None:
@@ -289,6 +297,14 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
                                               min_score=threshold), embedder=embedder)
             gold_sets = [(path.stem, load_gold(path)) for path in gold_files]
             reports += index_reports(searcher, gold_sets, self_retrieval, chosen, calibrate)
+            if trust:
+                from rag.evaluation.calibration import trust_report
+
+                if searcher.relevance is None:
+                    raise click.UsageError(f"no relevance model for model {model!r}; train one "
+                                           "with: python eval/train_relevance.py --index DIR")
+                trust_text = trust_report(searcher.index, embedder, gold_sets,
+                                          searcher.relevance)
     datasets = [(path.name, load_beir(path)) for path in beir_dirs]
     if pairs_file is not None:
         dataset = pairs_to_beir(pairs_file, limit)
@@ -299,7 +315,7 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         with click.progressbar(length=len(dataset.corpus), label=f"Embedding {name}",
                                file=sys.stderr) as bar:
             reports += beir_reports(name, dataset, embedder, chosen, progress=bar.update)
-    table = report.markdown_table(reports)
+    table = report.markdown_table(reports) + (f"\n{trust_text}" if trust_text else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.md").write_text(table, encoding="utf-8")
     if not no_plot:

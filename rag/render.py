@@ -20,7 +20,7 @@ from typing import Any
 from rag.cite import citation, compact_header, long_citation, vraag_label
 from rag.names import printable
 from rag.quote import DEFAULT_QUOTE_WORDS, select_quote
-from rag.types import Answer, Hit, Quote
+from rag.types import Answer, Hit, Quote, relevance_band
 
 NO_ANSWER_TITLE = "Geen eerder antwoord gevonden"
 _SPECIAL = re.compile(r"[&<>\"'\[\]()!*_`#~|$\\{}]")
@@ -41,7 +41,8 @@ class HitView:
 
 def view(hit: Hit, question: str, best_score: float,
          max_words: int = DEFAULT_QUOTE_WORDS) -> HitView:
-    """The facts of one hit for ``question``; ``best_score`` is the first hit's score."""
+    """The facts of one hit for ``question``; ``best_score`` is the first hit's score (for
+    the label of a hit no relevance model judged)."""
     doc, vraag = hit.doc, hit.chunk.vraag
     return HitView(
         hit=hit,
@@ -50,7 +51,8 @@ def view(hit: Hit, question: str, best_score: float,
         header=compact_header(doc.doc_id, doc.meta, vraag),
         quote=select_quote(hit.chunk.answer, question, max_words),
         source=printable(doc.source),
-        relevance=relevance_label(hit.score, best_score),
+        relevance=(relevance_band(hit.relevance) if hit.relevance is not None
+                   else relevance_label(hit.score, best_score)),
     )
 
 
@@ -83,6 +85,7 @@ def to_json(answer: Answer) -> dict[str, Any]:
         "abstained": answer.abstained,
         "confidence": None if answer.confidence is None else round(answer.confidence, 6),
         "filtered": answer.filtered,
+        "language": answer.language.value,
         "hits": [_hit_json(v) for v in views(answer)],
     }
 
@@ -92,6 +95,8 @@ def _hit_json(v: HitView) -> dict[str, Any]:
     return {
         "rank": hit.rank,
         "score": round(hit.score, 6),
+        "relevance": None if hit.relevance is None else round(hit.relevance, 6),
+        "relevance_label": v.relevance,
         "doc_id": hit.doc.doc_id,
         "vraag": list(hit.chunk.vraag),
         "citation": v.citation,
@@ -125,8 +130,10 @@ def to_text(answer: Answer, width: int = 96) -> str:
     blocks = []
     for v in views(answer):
         hit = v.hit
+        judged = f" ({hit.relevance:.2f})" if hit.relevance is not None else ""
         lines = [f"{hit.rank}. {v.long_citation}",
-                 f"   score {hit.score:.3f} · source: {v.source}"]
+                 f"   relevance {v.relevance}{judged} · score {hit.score:.3f} · "
+                 f"source: {v.source}"]
         lines += textwrap.wrap(f"Vraag: {hit.chunk.question}", width, initial_indent="   ",
                                subsequent_indent="   ", max_lines=3, placeholder=" …")
         for paragraph in v.quote.text.split("\n"):

@@ -61,14 +61,17 @@ def test_ask_json_is_the_documented_contract(built: Path) -> None:
                  "--index", "idx", "--model", "hash:256", "-k", "3", "--json", cwd=built)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"question", "abstained", "confidence", "filtered", "hits"}
+    assert set(payload) == {"question", "abstained", "confidence", "filtered", "language",
+                            "hits"}
     assert payload["abstained"] is False and payload["filtered"] is False
+    assert payload["language"] == "nl"
     assert isinstance(payload["confidence"], float)
     assert len(payload["hits"]) == 3
     hit = payload["hits"][0]
-    assert set(hit) == {"rank", "score", "doc_id", "vraag", "citation", "long_citation", "title",
-                        "date", "answered_by", "ministries", "quote", "quote_pieces",
-                        "question", "answer", "source"}
+    assert set(hit) == {"rank", "score", "relevance", "relevance_label", "doc_id", "vraag",
+                        "citation", "long_citation", "title", "date", "answered_by",
+                        "ministries", "quote", "quote_pieces", "question", "answer", "source"}
+    assert hit["relevance"] is None  # no relevance model for the hashing embedder
     assert hit["rank"] == 1 and hit["doc_id"] == "ah-tk-20232024-2096"
     assert hit["vraag"] == [11]
     assert hit["citation"] == "Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 11"
