@@ -65,9 +65,10 @@ CSS = """
 /* Each reply opens at its top (OPEN_REPLY_JS): Gradio's jump-to-the-bottom arrow would only
    float over the text, and its floating corner buttons over the first line. */
 #vb-chat .scroll-down-button-container, #vb-chat .top-panel { display: none !important; }
-@media (max-width: 600px) { .gradio-container .main { padding-left: 6px !important;
-  padding-right: 6px !important; } }
 """
+# The page margins sit outside the part Gradio scopes `css` to, so they go in the head.
+HEAD = """<style>@media (max-width: 600px) { .gradio-container .main.app {
+  padding-left: 6px !important; padding-right: 6px !important; } }</style>"""
 # After each reply, scroll the conversation so that the question just asked is at the top,
 # with the best hit below it (Gradio's own autoscroll, off, would show the weakest hit); on a
 # narrow screen also bring it into the page's view.
@@ -352,7 +353,7 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
     guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
     with uploads:
         demo.launch(**launch_options(host, port, guard, share), css=CSS, js=OPEN_REPLY_JS,
-                    theme=_theme())
+                    head=HEAD, theme=_theme())
 
 
 def _feedback_store(path: Path) -> FeedbackStore | None:
