@@ -65,6 +65,8 @@ CSS = """
 /* Each reply opens at its top (OPEN_REPLY_JS): Gradio's jump-to-the-bottom arrow would only
    float over the text, and its floating corner buttons over the first line. */
 #vb-chat .scroll-down-button-container, #vb-chat .top-panel { display: none !important; }
+/* A notice (nothing found, a refused question) has no hit to judge. */
+#vb-chat .message-row:has(.vb-notice) .message-buttons { display: none !important; }
 """
 # The page margins sit outside the part Gradio scopes `css` to, so they go in the head.
 HEAD = """<style>@media (max-width: 600px) { .gradio-container .main.app {

@@ -363,6 +363,7 @@ def test_no_answer_and_empty_input_are_messages(page: Any) -> None:
     reply = ask(page, NONSENSE)
     assert "Geen eerder antwoord gevonden" in reply.inner_text()
     assert page.locator("#vb-chat .vb-hit").count() == 0
+    assert page.locator("#vb-chat button[aria-label=Like]:visible").count() == 0  # nothing to judge
     reply = ask(page, "   ", replies_before=1)
     assert "De vraag is leeg" in reply.inner_text()
     reply = ask(page, f"<b>{NONSENSE}</b>", replies_before=2)
