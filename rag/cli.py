@@ -70,6 +70,9 @@ def main() -> None:
       rag ask "Wat zei de minister over AI in het mkb?"
       rag ask "AI adviesraad" -k 3 --json
     """
+    from rag.logs import configure
+
+    configure()  # libraries' warnings only; their debug lines never reach the terminal
 
 
 @main.command()
@@ -326,6 +329,71 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         click.echo(table)
         click.echo(f"Written: {out_dir / 'report.md'}"
                    + ("" if no_plot else f", {out_dir / 'recall.png'}"))
+
+
+feedback_option = click.option(
+    "--feedback", "feedback_file", type=click.Path(dir_okay=False, path_type=Path),
+    default=None, envvar="RAG_FEEDBACK",
+    help="Feedback database (env RAG_FEEDBACK; default: feedback.sqlite in the index folder).")
+
+
+def _feedback_path(index_dir: Path, feedback_file: Path | None) -> Path:
+    from rag.feedback import FEEDBACK_FILE
+
+    return feedback_file if feedback_file is not None else index_dir / FEEDBACK_FILE
+
+
+@main.group("feedback", context_settings=_CONTEXT)
+def feedback_group() -> None:
+    """Staff judgements from the chat: export them as gold questions, or count them.
+
+    \b
+    Examples:
+      rag feedback stats
+      rag feedback export --out eval/gold_feedback.jsonl
+      rag eval --gold eval/gold_feedback.jsonl
+    """
+
+
+@feedback_group.command("export")
+@click.option("--out", "out_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Gold file to write.")
+@index_option
+@feedback_option
+def feedback_export(out_file: Path, index_dir: Path, feedback_file: Path | None) -> None:
+    """Write the judgements as a gold file for `rag eval --gold`.
+
+    A 👍 makes that vraag the question's answer; "geen van deze" (with no filter set and no
+    👍 for the question) makes it unanswerable; a 👎 alone gives no line. Per person only
+    the latest judgement of each hit counts.
+    """
+    from rag.feedback import FeedbackStore, export_gold
+
+    store = FeedbackStore(_feedback_path(index_dir, feedback_file), create=False)
+    judgements = store.judgements()
+    lines = export_gold(judgements, out_file)
+    unanswerable = sum(1 for line in lines if line["doc_id"] is None)
+    click.echo(f"Wrote {len(lines)} gold questions to {out_file} ({len(lines) - unanswerable} "
+               f"with a relevant vraag, {unanswerable} unanswerable) from "
+               f"{len(judgements)} judgements.")
+
+
+@feedback_group.command("stats")
+@index_option
+@feedback_option
+def feedback_stats(index_dir: Path, feedback_file: Path | None) -> None:
+    """Count the judgements, and the share of questions with a 👍 for the first hit."""
+    from rag.feedback import FeedbackStore, stats
+
+    path = _feedback_path(index_dir, feedback_file)
+    counts = stats(FeedbackStore(path, create=False).judgements())
+    v = counts.by_verdict
+    click.echo(f"{counts.judgements} judgements in {path}: {v['up']} up, {v['down']} down, "
+               f"{v['none']} 'none of these', {v['withdrawn']} withdrawn.")
+    for reason, n in counts.by_reason.items():
+        click.echo(f"  down, {reason}: {n}")
+    click.echo(f"{counts.questions} questions judged; {counts.up_at_rank_1} with an up vote "
+               f"for the first hit ({counts.share_up_at_rank_1:.1%}).")
 
 
 main.add_command(fetch)
