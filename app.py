@@ -54,6 +54,7 @@ EXAMPLES = [
 ]
 # Gradio's thumbs are "Like" and "Dislike"; further options appear in a menu beside them.
 FEEDBACK_OPTIONS = ("Like", "Dislike", *(reason.capitalize() for reason in REASONS))
+CONCURRENCY = 64  # questions handled at once per process (most wait for their batch)
 CSS = """
 .vb-hit p, .vb-hit blockquote, .vb-hit details { margin-top: 0; }
 .vb-cite { font-weight: 600; margin-bottom: .3em; }
@@ -330,8 +331,8 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
         index_dir_used = index_dir
     settings = Settings(index_dir=index_dir_used, model=model, min_score=min_score)
     try:
-        searcher = open_chat_searcher(settings, build_sample=index_dir is None and not corpus_dir,
-                                      notify=_notify, corpus_dir=corpus_dir)
+        live = open_chat_searcher(settings, build_sample=index_dir is None and not corpus_dir,
+                                  notify=_notify, corpus_dir=corpus_dir)
     except RagError as exc:
         raise click.ClickException(str(exc)) from None
     if share:
@@ -340,16 +341,19 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
     elif not is_loopback(host) and not accounts:
         _notify(f"Warning: the chat listens on {host} without a login; set RAG_AUTH or "
                 "--auth-file for shared use.")
-    chat = Chat(searcher, _feedback_store(feedback_file or settings.index_dir / FEEDBACK_FILE))
+    chat = Chat(live, _feedback_store(feedback_file or settings.index_dir / FEEDBACK_FILE))
     threading.Thread(target=_warm_up, args=(chat,), daemon=True).start()
     # Gradio's file cache private to this process (0700, removed at exit) rather than the
     # shared /tmp/gradio another app could read from or write into.
     uploads = tempfile.TemporaryDirectory(prefix="vraagbaak-gradio-")
     os.environ["GRADIO_TEMP_DIR"] = uploads.name
     demo = build_ui(chat)
-    demo.queue(max_size=64, default_concurrency_limit=1)
-    _notify(f"Vraagbaak: {len(searcher.index.chunks)} passages from "
-            f"{len(searcher.index.documents)} document(s), index {settings.index_dir}. "
+    # Many questions at once: the chat itself tells a question over its limit to wait
+    # (`rag.chat.MAX_WAITING`), so Gradio's own queue never turns one away with an error.
+    demo.queue(max_size=None, default_concurrency_limit=CONCURRENCY)
+    index = chat.searcher.index
+    _notify(f"Vraagbaak: {len(index.chunks)} passages from "
+            f"{len(index.documents)} document(s), index {settings.index_dir}. "
             f"Open http://{host}:{port} in a browser; stop with Ctrl-C.")
     guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
     with uploads:

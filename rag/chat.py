@@ -20,6 +20,7 @@ from rag.errors import QueryError, RagError
 from rag.feedback import REASONS, FeedbackError, FeedbackStore, Judgement, Verdict
 from rag.render import esc, notice_html, plain_reference, reply_messages
 from rag.search.filters import Filter
+from rag.search.live import LiveSearcher
 from rag.search.searcher import Searcher
 from rag.types import Hit
 
@@ -33,6 +34,9 @@ ECHO_CHARS = 500  # a pasted essay is echoed cut, so the chat stays readable
 # Gradio sends a reason picked from the feedback menu twice; the same judgement of the same
 # hit by the same session within this many seconds is one click.
 REPEAT_SECONDS = 2.0
+MAX_WAITING = 48  # questions in progress at once before a new one is asked to wait
+BUSY_TEXT = ("Er worden nu veel vragen tegelijk gesteld. Probeer het over een ogenblik "
+             "opnieuw; uw vraag staat nog in het invoervak.")
 ERROR_TEXT = ("Er ging iets mis bij het zoeken. Probeer het nog eens; blijft het misgaan, "
               "meld het dan aan de beheerder (details staan in het serverlogboek).")
 
@@ -99,21 +103,35 @@ def verdict_of(liked: object) -> tuple[Verdict, str | None]:
 
 class Chat:
     """The searcher behind the chat, shared by every session of this process; ``feedback``
-    stores judgements (None: the chat takes none)."""
+    stores judgements (None: the chat takes none).
 
-    def __init__(self, searcher: Searcher, feedback: FeedbackStore | None = None) -> None:
-        self.searcher = searcher
+    Questions of many sessions are answered at once (no lock around the search: the
+    searcher is safe to share, and an embedder wrapped in `rag.models.batching` embeds the
+    questions that arrive together in one call). With a `LiveSearcher` the chat follows its
+    index folder and answers from a new generation as soon as a build swaps it in. Beyond
+    `max_waiting` questions in progress, a new one gets a polite "busy" notice at once
+    (and stays in the input box) instead of waiting in an ever longer line.
+    """
+
+    def __init__(self, searcher: Searcher | LiveSearcher, feedback: FeedbackStore | None = None,
+                 max_waiting: int = MAX_WAITING) -> None:
+        self._source = searcher
         self.feedback = feedback
+        self.max_waiting = max_waiting
+        self._in_progress = 0
+        self._counter = threading.Lock()
         self._recent: dict[tuple, tuple[Verdict, str | None, float]] = {}
         self._recent_lock = threading.Lock()
-        # One question at a time per process: the embedder loads its model lazily, and two
-        # first questions at once must not load it twice.
-        self._lock = threading.Lock()
+
+    @property
+    def searcher(self) -> Searcher:
+        """The searcher to answer from now (the newest generation, when following one)."""
+        source = self._source
+        return source.current() if isinstance(source, LiveSearcher) else source
 
     def warm_up(self) -> None:
         """Load the model now, so the first person to ask does not wait for it."""
-        with self._lock:
-            self.searcher.embedder.embed_queries(["opwarmen"])
+        self.searcher.embedder.embed_queries(["opwarmen"])
 
     def years(self) -> list[str]:
         """Vergaderjaren present in the index, newest first."""
@@ -132,11 +150,19 @@ class Chat:
         filters = {name: value for name, value, everything in (
             ("vergaderjaar", year, ALL_YEARS), ("ministry", ministry, ALL_MINISTRIES))
             if value not in (None, "", everything)}
+        with self._counter:
+            busy = self._in_progress >= self.max_waiting
+            if not busy:
+                self._in_progress += 1
+        if busy:
+            log.warning("busy: %d questions in progress, one more asked to wait",
+                        self._in_progress)
+            return Reply((notice_html("Het is nu erg druk", BUSY_TEXT),), filters=filters,
+                         refused=True)
         try:
             where = Filter(vergaderjaar=filters.get("vergaderjaar"),
                            ministry=filters.get("ministry"))
-            with self._lock:
-                answer = self.searcher.ask(message, k=int(k), where=where)
+            answer = self.searcher.ask(message, k=int(k), where=where)
         except QueryError as exc:
             return Reply((notice_html("Deze vraag kan ik niet zoeken", exc.dutch),),
                          filters=filters, refused=True)
@@ -146,6 +172,10 @@ class Chat:
         except Exception:
             log.exception("unexpected error while answering %r", str(message)[:200])
             return Reply((notice_html("Er ging iets mis", ERROR_TEXT),), filters=filters)
+        finally:
+            if not busy:
+                with self._counter:
+                    self._in_progress -= 1
         return Reply(tuple(reply_messages(answer)), () if answer.abstained else answer.hits,
                      answer.question, filters)
 

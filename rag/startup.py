@@ -15,8 +15,10 @@ from pathlib import Path
 
 from rag.build import BuildReport, build_index
 from rag.config import Settings
+from rag.models.batching import BatchingEmbedder
 from rag.models.embed import Embedder, load_embedder
-from rag.search.searcher import Searcher, open_searcher
+from rag.search.live import LiveSearcher
+from rag.search.searcher import open_searcher
 from rag.store.index import CURRENT, MANIFEST
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "sample"
@@ -84,13 +86,16 @@ def ensure_sample_index(settings: Settings, embedder: Embedder,
 
 def open_chat_searcher(settings: Settings, build_sample: bool = False,
                        notify: Callable[[str], None] | None = None,
-                       corpus_dir: Path | None = None) -> Searcher:
-    """`rag.search.searcher.open_searcher`, after building what is missing with the same
-    embedder, so the model loads once: with ``corpus_dir`` its index (built, or updated),
-    else with ``build_sample`` the sample index when there is none yet."""
+                       corpus_dir: Path | None = None) -> LiveSearcher:
+    """The chat's searcher, following its index folder (`rag.search.live`), with questions
+    of concurrent sessions embedded together (`rag.models.batching`); first what is missing
+    is built with the same embedder, so the model loads once: with ``corpus_dir`` its index
+    (built, or updated), else with ``build_sample`` the sample index when there is none."""
     embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
     if corpus_dir is not None:
         ensure_index(settings, embedder, corpus_dir, notify=notify, update=True)
     elif build_sample:
         ensure_sample_index(settings, embedder, notify=notify)
-    return open_searcher(settings, notify=notify, embedder=embedder)
+    batching = BatchingEmbedder(embedder)
+    return LiveSearcher(settings.index_dir,
+                        lambda: open_searcher(settings, notify=notify, embedder=batching))

@@ -234,9 +234,10 @@ def test_first_start_builds_the_sample_index_once(tmp_path: Path) -> None:
     assert any("passages embedded" in line for line in lines)
     assert ensure_sample_index(settings, HashingEmbedder(256), SAMPLE_DIR) is None
     searcher = open_chat_searcher(Settings(index_dir=settings.index_dir, model="hash:256",
-                                           min_score=HASH_MIN_SCORE), build_sample=True)
+                                           min_score=HASH_MIN_SCORE), build_sample=True).current()
     assert searcher.min_score == HASH_MIN_SCORE
-    assert open_chat_searcher(settings).min_score is None  # no calibrated value for hash:256
+    # no calibrated value for hash:256
+    assert open_chat_searcher(settings).current().min_score is None
     hit = searcher.ask(ADVIESRAAD, k=1).hits[0]
     assert citation(hit.doc.doc_id, hit.doc.meta, hit.chunk.vraag) == ADVIESRAAD_CITATION
 

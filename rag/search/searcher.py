@@ -8,6 +8,7 @@ same method, so it measures exactly what users get.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -77,10 +78,15 @@ class Searcher:
         self.lexical = lexical if lexical is not None else lexical_for(index)
         self.retriever = retriever
         self.fusions = fusions or {lang: fusion_for(lang, fusion) for lang in Language}
-        self._vectors: np.ndarray | None = None
-        self._doc_of_row: np.ndarray | None = None
+        # Worked out here, not on first use: many chat sessions ask one searcher at once.
+        # A view is safe: this Searcher keeps its Index, and so FAISS's storage, alive.
+        self._vectors = (index.vectors_view() if index.chunks
+                         else np.zeros((0, 1), dtype=np.float32))
+        position = {doc_id: i for i, doc_id in enumerate(index.documents)}
+        self._doc_of_row = np.array([position[c.doc_id] for c in index.chunks], dtype=np.int64)
         self._parts = _split_answers(index.chunks)
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
         self._tokens: dict[int, set[str]] = {}
 
     def rank(self, question: object, k: int = 5, where: Filter | None = None,
@@ -103,7 +109,7 @@ class Searcher:
         # One BLAS thread for a matrix-vector product: idle BLAS threads spin for a while
         # after it and steal the CPU the model needs for the next question (2 cores).
         with threadpool_limits(limits=1, user_api="blas"):
-            dense = dense_scores(self._all_vectors(), self._query_vector(text))
+            dense = dense_scores(self._vectors, self._query_vector(text))
         needs_lexical = chosen is not Retriever.DENSE or self.relevance is not None
         lexical = self.lexical.scores(text) if needs_lexical else None
         filtered = where is not None and where.active
@@ -139,7 +145,7 @@ class Searcher:
         lexical = (ranking.lexical if ranking.lexical is not None
                    else self.lexical.scores(ranking.question))
         return evidence(self.lexical, ranking.question, ranking.dense, lexical,
-                        self._doc_rows(), ranking.keep)
+                        self._doc_of_row, ranking.keep)
 
     def passage_tokens(self, row: int) -> set[str]:
         """A passage's stemmed words as BM25 sees them (kept for the passages judged)."""
@@ -189,45 +195,33 @@ class Searcher:
                 texts.append(clean_question(question))
             except QueryError:
                 continue
-        texts = [t for t in dict.fromkeys(texts) if t not in self._query_vectors]
+        with self._cache_lock:
+            texts = [t for t in dict.fromkeys(texts) if t not in self._query_vectors]
         if texts:
             for text, vector in zip(texts, self.embedder.embed_queries(texts), strict=True):
                 self._remember(text, vector)
 
     def _query_vector(self, text: str) -> np.ndarray:
-        vector = self._query_vectors.get(text)
+        with self._cache_lock:
+            vector = self._query_vectors.get(text)
         if vector is None:
             vector = self.embedder.embed_queries([text])[0]
         self._remember(text, vector)
         return vector
 
     def _remember(self, text: str, vector: np.ndarray) -> None:
-        self._query_vectors[text] = vector
-        self._query_vectors.move_to_end(text)
-        if len(self._query_vectors) > _QUERY_CACHE:
-            self._query_vectors.popitem(last=False)
-
-    def _doc_rows(self) -> np.ndarray:
-        """The document position of every chunk row (worked out once)."""
-        if self._doc_of_row is None:
-            position = {doc_id: i for i, doc_id in enumerate(self.index.documents)}
-            self._doc_of_row = np.array([position[c.doc_id] for c in self.index.chunks],
-                                        dtype=np.int64)
-        return self._doc_of_row
+        with self._cache_lock:
+            self._query_vectors[text] = vector
+            self._query_vectors.move_to_end(text)
+            if len(self._query_vectors) > _QUERY_CACHE:
+                self._query_vectors.popitem(last=False)
 
     def _rows_passing(self, where: Filter) -> np.ndarray:
         """Mask of the chunk rows whose document passes ``where``: the filter runs once per
         document, not once per chunk (300k chunks, a few thousand documents)."""
         passing = np.array([where.matches(doc) for doc in self.index.documents.values()],
                            dtype=bool)
-        return passing[self._doc_rows()]
-
-    def _all_vectors(self) -> np.ndarray:
-        if self._vectors is None:
-            # A view is safe here: this Searcher keeps its Index, and so FAISS's storage, alive.
-            self._vectors = (self.index.vectors_view() if self.index.chunks
-                             else np.zeros((0, 1), dtype=np.float32))
-        return self._vectors
+        return passing[self._doc_of_row]
 
 
 def _split_answers(chunks: list[Chunk]) -> dict[UnitKey, list[Chunk]]:
