@@ -1,17 +1,20 @@
 # Two commands set everything up on a fresh machine with Python 3.11:
 #   make run   install, provision the model, build the sample index, start the chat
+#              (make run CORPUS=path/to/folder: your own documents; stop with Ctrl-C)
 #   make test  install, lint and type-check, then run every test (real-model and browser too)
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 INDEX ?= index
 SAMPLE := corpus/sample
+CORPUS ?=
 
 .PHONY: run test install index clean
 
-# The chat builds the sample index itself on first start (once, with progress) when none exists.
+# The chat builds the sample index itself on first start (once, with progress) when none exists;
+# with CORPUS it serves that folder, indexed into index-<folder name>/ (built once, then updated).
 run: install
-	$(BIN)/python app.py
+	$(BIN)/python app.py $(if $(CORPUS),--corpus "$(CORPUS)")
 
 test: install
 	$(BIN)/ruff check rag tests eval bench app.py

@@ -1,14 +1,16 @@
 """Vraagbaak staff chat: ask in Dutch or English, read earlier answers quoted with citations.
 
     python app.py                       # the sample index, built on first start
+    python app.py --corpus data         # your own folder: index-data/, built on first start
     python app.py --index /data/index   # any index built with `rag build`
     RAG_AUTH=staf:geheim python app.py --host 0.0.0.0
     RAG_AUTH=staf:geheim python app.py --share   # a public link: loud warning, login required
 
-This file holds the Gradio layout and its launch only: the controller is `rag.chat.Chat`
-(which asks `Searcher.ask`, exactly as `rag ask` does, and renders with `rag.render`), and
-for the "Nieuwe Kamervragen" tab `rag.dossier.desk.Desk`. The model is loaded once per
-process and shared by every session; requests wait in Gradio's queue.
+Stop it with Ctrl-C. This file holds the Gradio layout and its launch only: the controller
+is `rag.chat.Chat` (which asks `Searcher.ask`, exactly as `rag ask` does, renders with
+`rag.render` and stores judgements with `rag.feedback`), and for the "Nieuwe Kamervragen"
+tab `rag.dossier.desk.Desk`. The model is loaded once per process and shared by every
+session; requests wait in Gradio's queue. The terminal speaks English, the page Dutch.
 """
 
 from __future__ import annotations
@@ -26,8 +28,19 @@ from typing import Any
 
 import click
 
-from rag.chat import ALL_MINISTRIES, ALL_YEARS, DEFAULT_K, MAX_K, Chat, detail, echo
-from rag.cite import citation
+from rag.chat import (
+    ALL_MINISTRIES,
+    ALL_YEARS,
+    DEFAULT_K,
+    MAX_K,
+    Chat,
+    Turn,
+    detail,
+    echo,
+    pick_label,
+    turn_of,
+    verdict_of,
+)
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.dossier.desk import (
     MAX_UPLOAD_BYTES,
@@ -39,6 +52,7 @@ from rag.dossier.desk import (
     section_html,
 )
 from rag.errors import RagError
+from rag.feedback import FEEDBACK_FILE, REASONS, FeedbackError, FeedbackStore, Verdict
 from rag.login import FREE_ATTEMPTS, LOCKOUT_SECONDS, LoginError, LoginGuard, read_accounts
 
 log = logging.getLogger("vraagbaak.app")
@@ -49,14 +63,54 @@ EXAMPLES = [
     "Wat doet het kabinet om het mkb te helpen met AI?",
     "Can AI help with labour market shortages?",
 ]
+# Gradio's thumbs are "Like" and "Dislike"; further options appear in a menu beside them.
+FEEDBACK_OPTIONS = ("Like", "Dislike", *(reason.capitalize() for reason in REASONS))
+CONCURRENCY = 64  # questions handled at once per process (most wait for their batch)
 CSS = """
-.vb-hit { border-top: 1px solid var(--border-color-primary); padding-top: .5em; margin-top: .5em; }
+.vb-hit p, .vb-hit blockquote, .vb-hit details { margin-top: 0; }
 .vb-cite { font-weight: 600; margin-bottom: .3em; }
 .vb-quote { border-left: 3px solid var(--color-accent); margin: .3em 0 .4em; padding-left: .8em; }
-.vb-meta, .vb-head { opacity: .8; }
+.vb-meta, .vb-head { opacity: .85; }
+.vb-head { margin-bottom: .4em; }
+.vb-rel-hoog { font-weight: 600; }
+.vb-link { white-space: nowrap; }
+/* Each reply opens at its top (OPEN_REPLY_JS): Gradio's jump-to-the-bottom arrow would only
+   float over the text, and its floating corner buttons over the first line. */
+#vb-chat .scroll-down-button-container, #vb-chat .top-panel { display: none !important; }
+/* A notice (nothing found, a refused question) has no hit to judge. */
+#vb-chat .message-row:has(.vb-notice) .message-buttons { display: none !important; }
 .vb-earlier { border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
 .vb-flag, .vb-flag-newer { color: var(--color-accent); }
 .vb-flag::before { content: "● "; }
+"""
+# The page margins sit outside the part Gradio scopes `css` to, so they go in the head.
+HEAD = """<style>@media (max-width: 600px) { .gradio-container .main.app {
+  padding-left: 6px !important; padding-right: 6px !important; } }</style>"""
+# After each reply, scroll the conversation so that the question just asked is at the top,
+# with the best hit below it (Gradio's own autoscroll, off, would show the weakest hit); on a
+# narrow screen also bring it into the page's view.
+OPEN_REPLY_JS = """
+() => {
+  let replies = 0;
+  const open = () => {
+    const chat = document.querySelector('#vb-chat');
+    const log = chat && chat.querySelector('[role="log"]');
+    if (!log) return;
+    const heads = log.querySelectorAll('.vb-head, .vb-notice');
+    if (heads.length <= replies) { replies = heads.length; return; }
+    replies = heads.length;
+    const reply = heads[heads.length - 1].closest('.message-row');
+    const rows = [...log.querySelectorAll('.message-row')];
+    const at = rows.indexOf(reply);
+    const question = at > 0 ? rows[at - 1] : reply;
+    const gap = question.getBoundingClientRect().top - log.getBoundingClientRect().top;
+    log.scrollTop += gap - 4;
+    const top = question.getBoundingClientRect().top;
+    if (top < 0 || top > window.innerHeight * 0.6) window.scrollBy(0, top - 8);
+  };
+  new MutationObserver(() => requestAnimationFrame(open))
+    .observe(document.body, {childList: true, subtree: true});
+}
 """
 CHAT_TAB, DOSSIER_TAB = "chat", "dossier"
 
@@ -103,22 +157,36 @@ def chat_tab(chat: Chat) -> ChatTab:
                     "Stel een vraag in het Nederlands (of Engels). U krijgt de meest relevante "
                     "eerdere antwoorden van het kabinet, **letterlijk geciteerd** en met bron.")
         shown = gr.State(())  # the hits of the latest reply, per session
+        turns = gr.State([])  # every reply with hits in this conversation (rag.chat.Turn)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
-                    label="Gesprek", height=620, elem_id="vb-chat",
-                    # Replies are HTML built by rag.present, in which every piece of document
+                    label="Gesprek", show_label=False, height=620, elem_id="vb-chat",
+                    autoscroll=False,  # OPEN_REPLY_JS opens each reply at its top instead
+                    # Replies are HTML built by rag.render, in which every piece of document
                     # text is escaped; Markdown and LaTeX rendering stay off so nothing in a
                     # source is ever interpreted, and Gradio's sanitizer is a second fence.
                     render_markdown=False, sanitize_html=True, latex_delimiters=[],
-                    allow_tags=False, feedback_options=None, buttons=[],
+                    allow_tags=False, buttons=[],
+                    # one message per hit, each with its own 👍/👎 and reasons
+                    feedback_options=FEEDBACK_OPTIONS, group_consecutive_messages=False,
+                    layout="panel",  # full width for the quotes, on a phone too
                     placeholder="Nog geen vragen. Kies een voorbeeld of typ een vraag.")
+                with gr.Row(equal_height=True):
+                    gr.Markdown("<small>Beoordeel elk resultaat met de duimen eronder (de vlag "
+                                "geeft een reden), of meld dat geen enkel resultaat klopt."
+                                "</small>", elem_id="vb-feedback-hint")
+                    none_of_these = gr.Button("Geen van deze", size="sm", scale=0,
+                                              min_width=130, elem_id="vb-none",
+                                              variant="secondary")
                 with gr.Row():
                     box = gr.Textbox(label="Uw vraag", placeholder="Bijvoorbeeld: Wat zei de "
                                      "minister over AI in het mkb?", lines=1, max_lines=6,
                                      scale=5, autofocus=True, elem_id="vb-question")
                     ask = gr.Button("Zoeken", variant="primary", scale=1, elem_id="vb-ask")
-                gr.Examples(EXAMPLES, inputs=[box], label="Voorbeeldvragen")
+                examples = gr.Dataset(components=[box], samples=[[q] for q in EXAMPLES],
+                                      type="index", label="Voorbeeldvragen (klik om te zoeken)",
+                                      elem_id="vb-examples")
             with gr.Column(scale=2):
                 with gr.Accordion("Zoekinstellingen", open=True):
                     k = gr.Slider(1, MAX_K, value=DEFAULT_K, step=1, label="Aantal resultaten")
@@ -129,34 +197,100 @@ def chat_tab(chat: Chat) -> ChatTab:
                     clear = gr.Button("Gesprek wissen", variant="secondary")
                 with gr.Accordion("Volledige tekst en citaat", open=True):
                     pick = gr.Dropdown([], type="index", label="Resultaat uit het laatste antwoord",
-                                       interactive=True)
+                                       interactive=True, elem_id="vb-pick")
                     cite = gr.Textbox(label="Citaat (kopieer met de knop)", buttons=["copy"],
                                       interactive=False, elem_id="vb-citation", lines=2)
                     full = gr.Textbox(label="Hele vraag en antwoord", buttons=["copy"],
                                       interactive=False, lines=10, max_lines=16)
                     more = gr.Button("Meer over dit onderwerp", variant="secondary",
                                      elem_id="vb-more")
+                    with gr.Row(equal_height=True):
+                        note = gr.Textbox(label="Andere reden: dit resultaat klopt niet, omdat …",
+                                          placeholder="Bijvoorbeeld: beleid is gewijzigd",
+                                          lines=1, max_lines=3, scale=3, elem_id="vb-note")
+                        send_note = gr.Button("Opslaan", size="sm", scale=1,
+                                              elem_id="vb-note-send")
 
-        def respond(message: Any, history: list, k_: float, year_: str, ministry_: str) -> tuple:
+        def respond(message: Any, history: list, k_: float, year_: str, ministry_: str,
+                    turns_: list[Turn]) -> tuple:
             reply = chat.reply(message, int(k_), year_, ministry_)
-            history = [*(history or []), {"role": "user", "content": echo(message)},
-                       {"role": "assistant", "content": reply.html}]
-            labels = [f"{h.rank}. {citation(h.doc.doc_id, h.doc.meta, h.chunk.vraag)}"
-                      for h in reply.hits]
-            first = detail(reply.hits, 0)
-            return (history, "", reply.hits,
-                    gr.Dropdown(choices=labels, value=labels[0] if labels else None), *first)
+            history = [*(history or []), {"role": "user", "content": echo(message)}]
+            first = len(history)
+            history += [{"role": "assistant", "content": m} for m in reply.messages]
+            if reply.hits:
+                turns_ = [*(turns_ or []), Turn(reply.question, reply.filters, reply.hits,
+                                                first)]
+            labels = [pick_label(h) for h in reply.hits]
+            # A question that could not be searched stays in the box, to be mended.
+            kept = message if reply.refused and isinstance(message, str) else ""
+            return (history, kept, reply.hits, turns_,
+                    gr.Dropdown(choices=labels, value=labels[0] if labels else None),
+                    *detail(reply.hits, 0))
+
+        def ask_example(index: int | None, history: list, k_: float, year_: str,
+                        ministry_: str, turns_: list[Turn]) -> tuple:
+            question = EXAMPLES[index] if index is not None and 0 <= index < len(EXAMPLES) else ""
+            return respond(question, history, k_, year_, ministry_, turns_)
+
+        def judge(turn: Turn | None, hit: Any, verdict: Verdict, reason: str | None,
+                  request: gr.Request | None) -> None:
+            if turn is None:
+                gr.Info("Hier valt niets te beoordelen: kies een resultaat.", duration=3)
+                return
+            try:
+                stored = chat.judge(turn, hit, verdict, reason,
+                           user=getattr(request, "username", None) if request else None,
+                           session=getattr(request, "session_hash", None) if request else None)
+            except FeedbackError as exc:
+                log.error("feedback not stored: %s", exc)
+                gr.Warning("Uw beoordeling kon niet worden opgeslagen (zie het serverlogboek).")
+                return
+            if stored:
+                gr.Info("Beoordeling opgeslagen. Dank u!", duration=2)
+
+        def on_like(turns_: list[Turn], data: gr.LikeData, request: gr.Request) -> None:
+            index = data.index if isinstance(data.index, int) else None
+            found = turn_of(turns_ or [], index) if index is not None else None
+            verdict, reason = verdict_of(data.liked)
+            judge(found[0] if found else None, found[1] if found else None, verdict, reason,
+                  request)
+
+        def on_none(turns_: list[Turn], request: gr.Request) -> None:
+            judge(turns_[-1] if turns_ else None, None, Verdict.NONE, None, request)
+
+        def on_note(text: str, choice: int | None, turns_: list[Turn],
+                    request: gr.Request) -> str:
+            turn = turns_[-1] if turns_ else None
+            hit = (turn.hits[choice] if turn and choice is not None
+                   and 0 <= choice < len(turn.hits) else None)
+            if not (text or "").strip() or hit is None:
+                gr.Info("Kies een resultaat en typ een reden.", duration=3)
+                return text
+            judge(turn, hit, Verdict.DOWN, text.strip(), request)
+            return ""
 
         def choose(choice: int | None, hits: tuple) -> tuple[str, str]:
             return detail(hits, choice)
 
-        outputs = [chatbot, box, shown, pick, cite, full]
-        inputs = [box, chatbot, k, year, ministry]
-        box.submit(respond, inputs, outputs, api_name="ask")
-        ask.click(respond, inputs, outputs, api_visibility="private")
+        def reset() -> tuple:
+            return [], "", (), [], gr.Dropdown(choices=[], value=None), "", ""
+
+        # Gradio hands request and event data to parameters by their type, which it reads from
+        # the annotations; gradio is imported in this function, so they are given as objects.
+        for handler in (on_like, on_none, on_note):
+            handler.__annotations__.update(request=gr.Request)
+        on_like.__annotations__.update(data=gr.LikeData)
+
+        outputs = [chatbot, box, shown, turns, pick, cite, full]
+        settings = [chatbot, k, year, ministry, turns]
+        box.submit(respond, [box, *settings], outputs, api_name="ask")
+        ask.click(respond, [box, *settings], outputs, api_visibility="private")
+        examples.click(ask_example, [examples, *settings], outputs, api_visibility="private")
+        chatbot.like(on_like, [turns], None, api_visibility="private")
+        none_of_these.click(on_none, [turns], None, api_visibility="private")
+        send_note.click(on_note, [note, pick, turns], [note], api_visibility="private")
         pick.input(choose, [pick, shown], [cite, full], api_visibility="private")
-        clear.click(lambda: ([], "", (), gr.Dropdown(choices=[], value=None), "", ""),
-                    None, outputs, api_visibility="private")
+        clear.click(reset, None, outputs, api_visibility="private")
     return ChatTab(pick, shown, more)
 
 
@@ -266,6 +400,15 @@ def _notify(message: str) -> None:
               default=None, envvar="RAG_INDEX",
               help=f"Index folder (env RAG_INDEX). Without it: ./{DEFAULT_INDEX_DIR}, built "
                    "from the bundled sample on first start.")
+@click.option("--corpus", "corpus_dir", default=None, envvar="RAG_CORPUS",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Serve this folder of documents (env RAG_CORPUS): its index (--index, else "
+                   "./index-<folder name>) is built on first start and updated on every later "
+                   "one.")
+@click.option("--feedback", "feedback_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, envvar="RAG_FEEDBACK",
+              help=f"Where staff judgements are stored (env RAG_FEEDBACK; default: "
+                   f"{FEEDBACK_FILE} in the index folder, which rebuilds keep).")
 @click.option("--model", default=DEFAULT_MODEL, show_default=True, envvar="RAG_MODEL",
               help="Embedding model the index was built with (env RAG_MODEL).")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="RAG_HOST",
@@ -282,37 +425,43 @@ def _notify(message: str) -> None:
               help="Also open a public link through Gradio's share service. The chat is then "
                    "reachable from the internet: refused without a login.")
 @click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
-              help="Best dense cosine below which the reply is 'Geen eerder antwoord "
-                   "gevonden' (env RAG_MIN_SCORE; default: the model's calibrated threshold, "
-                   "0.8427 for the default model; -1 never abstains).")
-def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Path | None,
-         login_lockout: float, share: bool, min_score: float | None) -> None:
-    """Start the Vraagbaak chat in the browser (http://127.0.0.1:7860 by default)."""
-    from rag.startup import open_chat_searcher
+              help="Decide 'Geen eerder antwoord gevonden' by this best dense cosine instead "
+                   "of the relevance model (env RAG_MIN_SCORE; -1 never abstains).")
+def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | None,
+         model: str, host: str, port: int, auth_file: Path | None, login_lockout: float,
+         share: bool, min_score: float | None) -> None:
+    """Start the Vraagbaak chat in the browser (http://127.0.0.1:7860 by default).
 
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    log.setLevel(logging.INFO)
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    Stop it with Ctrl-C.
+    """
+    from rag.logs import configure
+    from rag.startup import corpus_index_dir, open_chat_searcher
+
+    configure()  # our INFO lines and libraries' warnings, no library debug output
     try:
         accounts = read_accounts(os.environ.get("RAG_AUTH"), auth_file)
     except LoginError as exc:
         raise click.UsageError(str(exc)) from None
     if share and not accounts:
         raise click.UsageError("--share makes the chat public on the internet: set a login "
-                               "first (RAG_AUTH=gebruiker:wachtwoord or --auth-file)")
-    settings = Settings(index_dir=index_dir or DEFAULT_INDEX_DIR, model=model,
-                        min_score=min_score)
+                               "first (RAG_AUTH=user:password or --auth-file)")
+    if index_dir is None:
+        index_dir_used = corpus_index_dir(corpus_dir) if corpus_dir else DEFAULT_INDEX_DIR
+    else:
+        index_dir_used = index_dir
+    settings = Settings(index_dir=index_dir_used, model=model, min_score=min_score)
     try:
-        searcher = open_chat_searcher(settings, build_sample=index_dir is None, notify=_notify)
+        live = open_chat_searcher(settings, build_sample=index_dir is None and not corpus_dir,
+                                  notify=_notify, corpus_dir=corpus_dir)
     except RagError as exc:
         raise click.ClickException(str(exc)) from None
     if share:
-        _notify("LET OP: --share maakt de chat via een openbare link op internet bereikbaar "
-                "voor iedereen die de link heeft; alleen de login beschermt de index.")
+        _notify("WARNING: --share makes the chat reachable on the internet through a public "
+                "link, for anyone who has it; only the login protects the index.")
     elif not is_loopback(host) and not accounts:
-        _notify(f"Let op: de chat luistert op {host} zonder login; zet RAG_AUTH of "
-                "--auth-file voor gedeeld gebruik.")
-    chat = Chat(searcher)
+        _notify(f"Warning: the chat listens on {host} without a login; set RAG_AUTH or "
+                "--auth-file for shared use.")
+    chat = Chat(live, _feedback_store(feedback_file or settings.index_dir / FEEDBACK_FILE))
     threading.Thread(target=_warm_up, args=(chat,), daemon=True).start()
     # Gradio's file cache private to this process (0700, removed at exit) rather than the
     # shared /tmp/gradio another app could read from or write into.
@@ -320,13 +469,30 @@ def main(index_dir: Path | None, model: str, host: str, port: int, auth_file: Pa
     os.environ["GRADIO_TEMP_DIR"] = uploads.name
     exports = Path(uploads.name) / "exports"
     exports.mkdir(mode=0o700)
-    demo = build_ui(chat, Desk(searcher, chat.run_exclusive, exports))
-    demo.queue(max_size=64, default_concurrency_limit=1)
-    _notify(f"Vraagbaak: {len(searcher.index.chunks)} passages uit "
-            f"{len(searcher.index.documents)} document(en), index {settings.index_dir}.")
+    demo = build_ui(chat, Desk(lambda: chat.searcher, exports))
+    # Many questions at once: the chat itself tells a question over its limit to wait
+    # (`rag.chat.MAX_WAITING`), so Gradio's own queue never turns one away with an error.
+    demo.queue(max_size=None, default_concurrency_limit=CONCURRENCY)
+    index = chat.searcher.index
+    _notify(f"Vraagbaak: {len(index.chunks)} passages from "
+            f"{len(index.documents)} document(s), index {settings.index_dir}. "
+            f"Open http://{host}:{port} in a browser; stop with Ctrl-C.")
     guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
     with uploads:
-        demo.launch(**launch_options(host, port, guard, share), css=CSS, theme=_theme())
+        demo.launch(**launch_options(host, port, guard, share), css=CSS, js=OPEN_REPLY_JS,
+                    head=HEAD, theme=_theme())
+
+
+def _feedback_store(path: Path) -> FeedbackStore | None:
+    """The feedback database; without one the chat still answers, and says why it takes no
+    judgements."""
+    try:
+        store = FeedbackStore(path)
+    except FeedbackError as exc:
+        _notify(f"Warning: judgements will not be stored: {exc}")
+        return None
+    _notify(f"Judgements are stored in {path}.")
+    return store
 
 
 def _warm_up(chat: Chat) -> None:

@@ -103,7 +103,6 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
     searcher = open_searcher(Settings(index_dir=index, model=MODEL))
     chat = Chat(searcher)
     chat.warm_up()
-    searcher._all_vectors()  # what the first ask does once: the (n, dim) copy of the vectors
     loaded = time.perf_counter()
     rss_loaded = rss_mb()
     asked = questions()[:n_queries]

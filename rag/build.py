@@ -13,13 +13,27 @@ import numpy as np
 from rag.chunk import chunk_document
 from rag.config import Settings
 from rag.errors import IndexError_, RagError
-from rag.ingest.corpus import CorpusLoad, Skipped, load_corpus
+from rag.ingest.cache import ParseCache, read_cache, source_hash, write_cache
+from rag.ingest.corpus import CorpusLoad, Skipped, corpus_stamp, load_corpus
 from rag.models.embed import Embedder
 from rag.store.folder import CURRENT, IndexFolder
-from rag.store.index import DocRecord, load_index, save_index
+from rag.store.index import (
+    Manifest,
+    Stamp,
+    current_generation,
+    load_index,
+    read_manifest,
+    save_index,
+)
 from rag.store.lexical import build_lexical, save_into_generation
 from rag.store.lock import BuildBusy, build_lock
-from rag.types import Chunk, Document
+from rag.types import Chunk, DocRecord, Document
+
+PARSE_CACHE = "parsed.jsonl"  # in each generation: what every corpus file gave
+# Everything the index content depends on besides the corpus and the model: a build with the
+# same files, code, model and chunking would write the same index, so it writes none.
+BUILD_VERSION = source_hash(("ingest/*.py", "types.py", "names.py", "dutch.py",
+                             "government.py", "chunk.py", "build.py", "store/*.py"))
 
 
 @dataclass(frozen=True)
@@ -47,6 +61,10 @@ class BuildReport:
     changes: Changes
     seconds: float
     index_dir: Path
+    up_to_date: bool = False  # nothing changed since the last build: nothing was written
+    unread: int = 0  # files the parse cache answered without opening them
+    rehashed: int = 0  # files read again but not parsed (same bytes)
+    parsed: int = 0  # files parsed
 
 
 def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
@@ -73,6 +91,13 @@ def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
             folder.release(None)
             raise
         try:
+            folder.discard_unfinished()  # what killed builds left, whatever happens next
+            current = None if full else _up_to_date(settings, embedder, corpus_dir)
+            if current is not None:
+                return BuildReport(0, current.n_documents, current.n_chunks, (), (),
+                                   Changes(0, 0, 0, current.n_chunks, 0, current.n_chunks,
+                                           "nothing changed since the last build"),
+                                   time.perf_counter() - started, settings.index_dir, True)
             corpus, documents, chunks, changes = _build(folder, corpus_dir, settings, embedder,
                                                         progress, full)
         except BaseException:
@@ -81,16 +106,18 @@ def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
                 folder.release(lock_file)
             raise
     damaged = tuple(Skipped(d.source, d.damaged) for d in documents if d.damaged)
+    cache = corpus.cache
+    assert cache is not None
     return BuildReport(corpus.files_read, len(documents), len(chunks), corpus.skipped,
-                       damaged, changes, time.perf_counter() - started, settings.index_dir)
+                       damaged, changes, time.perf_counter() - started, settings.index_dir,
+                       unread=cache.hits, rehashed=cache.rehashed, parsed=cache.parsed)
 
 
 def _build(folder: IndexFolder, corpus_dir: Path, settings: Settings, embedder: Embedder,
            progress: Callable[[int, int], None] | None,
            full: bool) -> tuple[CorpusLoad, tuple[Document, ...], list[Chunk], Changes]:
     """The build itself, under the lock: read, chunk, embed what changed, write."""
-    folder.discard_unfinished()
-    corpus = load_corpus(corpus_dir)
+    corpus = load_corpus(corpus_dir, cache=_previous_cache(settings.index_dir))
     documents = corpus.answer_documents
     if not documents:
         reasons = "; ".join(f"{s.source}: {s.reason}" for s in corpus.skipped[:5])
@@ -104,14 +131,39 @@ def _build(folder: IndexFolder, corpus_dir: Path, settings: Settings, embedder: 
     vectors, changes = _embed_changed(chunks, passages, previous, embedder, progress,
                                       reuse=not note)
     lexical = build_lexical(passages)  # BM25 over the same passages, stored beside vectors
+
+    def extra(generation: Path) -> list[str]:
+        # The parse cache serves the next build only: it is not part of the checksummed
+        # index a chat loads (a damaged one is read as empty and files are parsed again).
+        assert corpus.cache is not None
+        write_cache(corpus.cache.entries.values(), generation / PARSE_CACHE)
+        return save_into_generation(lexical, generation)
+
     save_index(
         folder, model_id=embedder.model_id, model_name=embedder.name, vectors=vectors,
         chunks=chunks,
         documents=[DocRecord(d.doc_id, d.source, d.meta) for d in documents],
-        chunking=settings.chunking,
-        extra=lambda generation: save_into_generation(lexical, generation),
+        chunking=settings.chunking, extra=extra,
+        stamp=Stamp(corpus.stamp, BUILD_VERSION),
     )
     return corpus, documents, chunks, replace(changes, note=note)
+
+
+def _up_to_date(settings: Settings, embedder: Embedder, corpus_dir: Path) -> Manifest | None:
+    """The current manifest when building again would give the same index: same files (by
+    name, size and modification time), same build code, same model and chunking."""
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except IndexError_:
+        return None
+    same = (manifest.stamp == Stamp(corpus_stamp(corpus_dir), BUILD_VERSION)
+            and manifest.model_id == embedder.model_id and manifest.chunking == settings.chunking)
+    return manifest if same else None
+
+
+def _previous_cache(index_dir: Path) -> ParseCache:
+    """The previous generation's parse cache (empty when there is none or it is unusable)."""
+    return read_cache(current_generation(index_dir) / PARSE_CACHE)
 
 
 @dataclass(frozen=True)

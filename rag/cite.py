@@ -85,23 +85,37 @@ def long_citation(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> st
     return f"{short} — {tail}" if tail else short
 
 
+def compact_id(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> str:
+    """``nr. 2096 · vraag 8``: the Aanhangsel number (the document id when there is none)
+    and the vraag, the shortest label that still tells hits apart (the result picker's)."""
+    number = f"nr. {meta.ah_nr}" if meta.ah_nr is not None else doc_id
+    return f"{number} · {vraag_label(vraag)}"
+
+
 def compact_header(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> str:
     """``nr. 2096 · vraag 8 · 2 sep 2024 · SZW, EZ``: what tells five hits apart at a glance.
 
-    The number is the Aanhangsel number (the document id when there is none), the date the
-    answer was received, then the answering ministries in their short forms.
+    `compact_id`, the date the answer was received, then the answering ministries in their
+    short forms.
     """
-    number = f"nr. {meta.ah_nr}" if meta.ah_nr is not None else doc_id
     ministries = list(dict.fromkeys(ministry_short(a.ministry) for a in meta.answerers))
-    parts = [number, vraag_label(vraag), short_date(meta.date_received),
+    parts = [compact_id(doc_id, meta, vraag), short_date(meta.date_received),
              ", ".join(ministries) or None]
     return " · ".join(p for p in parts if p)
 
 
-def source_url(doc_id: str, meta: DocumentMeta) -> str | None:
-    """The official page of a document: the one its metadata names (a fetched file's
-    sidecar), else the publication page its official id gives; None for any other id."""
-    if meta.official_url:
-        return meta.official_url
+def official_url(doc_id: str, meta: DocumentMeta) -> str | None:
+    """The page of the official publication on officielebekendmakingen.nl, or None.
+
+    The URL the open data gave (``meta.official_url``, from a fetched file's sidecar) comes
+    first: newer publications (``ah-1234567``) are known by it alone. Otherwise it is built
+    from an official document id (``ah-tk-…``, ``ah-ek-…``, ``kv-tk-…``); a file named
+    freely has none. Only ``https``/``http`` addresses are returned, so a hand-edited
+    sidecar cannot turn the link into script.
+    """
+    given = (meta.official_url or "").strip()
+    if given.lower().startswith(("https://", "http://")) and not any(
+            c.isspace() or ord(c) < 32 for c in given):
+        return given
     urls = official_urls(doc_id)
-    return urls.html if urls else None
+    return urls.html if urls is not None else None

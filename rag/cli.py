@@ -70,6 +70,9 @@ def main() -> None:
       rag ask "Wat zei de minister over AI in het mkb?"
       rag ask "AI adviesraad" -k 3 --json
     """
+    from rag.logs import configure
+
+    configure()  # libraries' warnings only; their debug lines never reach the terminal
 
 
 @main.command()
@@ -78,13 +81,30 @@ def main() -> None:
 @model_option
 @click.option("--full", is_flag=True,
               help="Re-embed everything instead of reusing unchanged passages' vectors.")
-def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
-    """Build or update the index over a corpus folder (incremental unless --full)."""
-    from rag.build import build_index
-    from rag.models.embed import load_embedder
+@click.option("--scheduler", metavar="URL", envvar="RAG_SCHEDULER",
+              help="Embed on the workers of this Dask cluster, e.g. tcp://host:8786 "
+                   "(env RAG_SCHEDULER); the index is still written here.")
+@click.option("--workers", type=click.IntRange(1), metavar="N",
+              help="Embed on a local Dask cluster of N one-thread worker processes.")
+def build(corpus_dir: Path, index_dir: Path, model: str, full: bool, scheduler: str | None,
+          workers: int | None) -> None:
+    """Build or update the index over a corpus folder (incremental unless --full).
 
+    \b
+    Examples:
+      rag build --corpus data
+      rag build --corpus data --scheduler tcp://scheduler:8786
+    """
+    import contextlib
+
+    from rag.build import build_index
+    from rag.models.embed import Embedder, load_embedder
+
+    if scheduler and workers:
+        raise click.UsageError("give --scheduler (a running cluster) or --workers (a local "
+                               "one), not both")
     settings = Settings(index_dir=index_dir, model=model)
-    embedder = load_embedder(model, batch_size=settings.batch_size, notify=_notify)
+    embedder: Embedder = load_embedder(model, batch_size=settings.batch_size, notify=_notify)
     bar: Any = None
 
     def progress(done: int, total: int) -> None:
@@ -94,14 +114,27 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
                                     show_pos=True).__enter__()
         bar.update(done - bar.pos)
 
-    try:
-        report = build_index(corpus_dir, settings, embedder, progress=progress, full=full)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+    with contextlib.ExitStack() as stack:
+        if scheduler or workers:
+            from rag.models.cluster import ClusterEmbedder, cluster_client
+
+            client = stack.enter_context(cluster_client(scheduler, workers))
+            embedder = ClusterEmbedder(embedder, client, settings.batch_size)
+        try:
+            report = build_index(corpus_dir, settings, embedder, progress=progress, full=full)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+    if report.up_to_date:
+        click.echo(f"Index {report.index_dir} is up to date: no file changed since the last "
+                   f"build ({report.documents} answer documents, {report.chunks} chunks). "
+                   "Nothing written (--full rebuilds anyway).")
+        return
     click.echo(f"Read {report.files_read} files: {report.documents} answer documents, "
                f"{report.chunks} chunks, {len(report.skipped)} skipped, "
                f"in {report.seconds:.1f} s. Index: {report.index_dir}")
+    click.echo(f"Files: {report.unread} unchanged (not read again), {report.rehashed} read "
+               f"but unchanged, {report.parsed} parsed.")
     c = report.changes
     click.echo(f"Chunks: {c.added} added, {c.changed} changed, {c.removed} removed, "
                f"{c.unchanged} unchanged; {c.embedded} embedded, {c.reused} vectors reused"
@@ -132,8 +165,8 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool) -> None:
 @click.option("--retriever", type=click.Choice(RETRIEVERS), default="hybrid", show_default=True,
               help="Ranking: Dutch BM25, dense (the model) or both fused.")
 @click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
-              help="Best dense cosine below which nothing counts as found (env RAG_MIN_SCORE; "
-                   "default: the model's calibrated threshold).")
+              help="Decide 'nothing found' by this best dense cosine instead of the relevance "
+                   "model (env RAG_MIN_SCORE; -1 never abstains).")
 def ask(question: str, index_dir: Path, model: str, k: int, as_json: bool,
         vergaderjaar: str | None, ministry: str | None, party: str | None,
         date_from: Any, date_to: Any, retriever: str, min_score: float | None) -> None:
@@ -213,6 +246,10 @@ def parse_report(corpus_dir: Path) -> None:
               help="Abstention threshold (default: the model's calibrated one).")
 @click.option("--calibrate", is_flag=True,
               help="Choose the abstention threshold on the gold set instead.")
+@click.option("--trust", is_flag=True,
+              help="With --gold: also score the relevance model's 'nothing found' per language "
+                   "and kind, over the index and its leave-document-out views, and its "
+                   "calibration.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               default=Path("eval/results"), show_default=True,
               help="Folder for report.md and recall.png (build output, not committed).")
@@ -221,7 +258,7 @@ def parse_report(corpus_dir: Path) -> None:
 def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[Path, ...],
           pairs_file: Path | None, write_beir_dir: Path | None, limit: int | None,
           index_dir: Path, corpus_dir: Path | None, model: str, retrievers: tuple[str, ...],
-          threshold: float | None, calibrate: bool, out_dir: Path, no_plot: bool,
+          threshold: float | None, calibrate: bool, trust: bool, out_dir: Path, no_plot: bool,
           as_json: bool) -> None:
     """Measure retrieval: Recall@1/5/10, MRR@10, nDCG@10 and abstention, per retriever.
 
@@ -230,6 +267,7 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
       rag eval --gold eval/gold_sample.jsonl --corpus corpus/sample
       rag eval --gold eval/gold.jsonl --self-retrieval --index index-shared
       rag eval --pairs ../shared/qa_pairs/dev.jsonl --limit 200 --retriever hybrid
+      rag eval --gold eval/gold.jsonl --gold eval/unanswerable.jsonl --trust --index index-shared
     """
     import tempfile
 
@@ -246,9 +284,12 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         raise click.UsageError("give at least one of --gold, --self-retrieval, --beir, --pairs")
     if write_beir_dir and not pairs_file:
         raise click.UsageError("--write-beir needs --pairs")
+    if trust and not gold_files:
+        raise click.UsageError("--trust needs --gold")
     chosen = [Retriever(r) for r in (retrievers or RETRIEVERS)]
     embedder = load_embedder(model, notify=_notify)
     reports = []
+    trust_text = ""
     if gold_files or self_retrieval:
         with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
             if corpus_dir is not None:
@@ -259,6 +300,14 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
                                               min_score=threshold), embedder=embedder)
             gold_sets = [(path.stem, load_gold(path)) for path in gold_files]
             reports += index_reports(searcher, gold_sets, self_retrieval, chosen, calibrate)
+            if trust:
+                from rag.evaluation.calibration import trust_report
+
+                if searcher.relevance is None:
+                    raise click.UsageError(f"no relevance model for model {model!r}; train one "
+                                           "with: python eval/train_relevance.py --index DIR")
+                trust_text = trust_report(searcher.index, embedder, gold_sets,
+                                          searcher.relevance)
     datasets = [(path.name, load_beir(path)) for path in beir_dirs]
     if pairs_file is not None:
         dataset = pairs_to_beir(pairs_file, limit)
@@ -269,7 +318,7 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         with click.progressbar(length=len(dataset.corpus), label=f"Embedding {name}",
                                file=sys.stderr) as bar:
             reports += beir_reports(name, dataset, embedder, chosen, progress=bar.update)
-    table = report.markdown_table(reports)
+    table = report.markdown_table(reports) + (f"\n{trust_text}" if trust_text else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.md").write_text(table, encoding="utf-8")
     if not no_plot:
@@ -280,6 +329,71 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         click.echo(table)
         click.echo(f"Written: {out_dir / 'report.md'}"
                    + ("" if no_plot else f", {out_dir / 'recall.png'}"))
+
+
+feedback_option = click.option(
+    "--feedback", "feedback_file", type=click.Path(dir_okay=False, path_type=Path),
+    default=None, envvar="RAG_FEEDBACK",
+    help="Feedback database (env RAG_FEEDBACK; default: feedback.sqlite in the index folder).")
+
+
+def _feedback_path(index_dir: Path, feedback_file: Path | None) -> Path:
+    from rag.feedback import FEEDBACK_FILE
+
+    return feedback_file if feedback_file is not None else index_dir / FEEDBACK_FILE
+
+
+@main.group("feedback", context_settings=_CONTEXT)
+def feedback_group() -> None:
+    """Staff judgements from the chat: export them as gold questions, or count them.
+
+    \b
+    Examples:
+      rag feedback stats
+      rag feedback export --out eval/gold_feedback.jsonl
+      rag eval --gold eval/gold_feedback.jsonl
+    """
+
+
+@feedback_group.command("export")
+@click.option("--out", "out_file", required=True,
+              type=click.Path(dir_okay=False, path_type=Path), help="Gold file to write.")
+@index_option
+@feedback_option
+def feedback_export(out_file: Path, index_dir: Path, feedback_file: Path | None) -> None:
+    """Write the judgements as a gold file for `rag eval --gold`.
+
+    A 👍 makes that vraag the question's answer; "geen van deze" (with no filter set and no
+    👍 for the question) makes it unanswerable; a 👎 alone gives no line. Per person only
+    the latest judgement of each hit counts.
+    """
+    from rag.feedback import FeedbackStore, export_gold
+
+    store = FeedbackStore(_feedback_path(index_dir, feedback_file), create=False)
+    judgements = store.judgements()
+    lines = export_gold(judgements, out_file)
+    unanswerable = sum(1 for line in lines if line["doc_id"] is None)
+    click.echo(f"Wrote {len(lines)} gold questions to {out_file} ({len(lines) - unanswerable} "
+               f"with a relevant vraag, {unanswerable} unanswerable) from "
+               f"{len(judgements)} judgements.")
+
+
+@feedback_group.command("stats")
+@index_option
+@feedback_option
+def feedback_stats(index_dir: Path, feedback_file: Path | None) -> None:
+    """Count the judgements, and the share of questions with a 👍 for the first hit."""
+    from rag.feedback import FeedbackStore, stats
+
+    path = _feedback_path(index_dir, feedback_file)
+    counts = stats(FeedbackStore(path, create=False).judgements())
+    v = counts.by_verdict
+    click.echo(f"{counts.judgements} judgements in {path}: {v['up']} up, {v['down']} down, "
+               f"{v['none']} 'none of these', {v['withdrawn']} withdrawn.")
+    for reason, n in counts.by_reason.items():
+        click.echo(f"  down, {reason}: {n}")
+    click.echo(f"{counts.questions} questions judged; {counts.up_at_rank_1} with an up vote "
+               f"for the first hit ({counts.share_up_at_rank_1:.1%}).")
 
 
 @main.command()

@@ -20,7 +20,15 @@ class IndexError_(RagError):
 
 
 class QueryError(RagError):
-    """A question is empty, too long or otherwise not searchable."""
+    """A question is empty, too long or otherwise not searchable.
+
+    The message is English, for the command line; ``dutch`` is the same reason for the
+    chat, whose users read Dutch (the message itself when none is given).
+    """
+
+    def __init__(self, message: str, dutch: str | None = None) -> None:
+        super().__init__(message)
+        self.dutch = dutch if dutch is not None else message
 
 
 class FetchError(RagError):

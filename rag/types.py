@@ -12,6 +12,21 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
 UnitKey = tuple[str, tuple[int, ...]]  # (doc_id, vraag numbers): one numbered answer
+# A hit's relevance label from its calibrated probability of answering the question: the
+# lower bound of each band (checked on held-out questions, see eval/README.md).
+RELEVANCE_BANDS = (("hoog", 0.6), ("redelijk", 0.2), ("laag", 0.0))
+
+
+def relevance_band(probability: float) -> str:
+    """``hoog``, ``redelijk`` or ``laag`` for a probability that a hit answers."""
+    return next(label for label, low in RELEVANCE_BANDS if probability >= low)
+
+
+class Language(StrEnum):
+    """The languages the searcher tells apart (`rag.search.language`)."""
+
+    NL = "nl"
+    EN = "en"
 
 
 class DocKind(StrEnum):
@@ -196,8 +211,9 @@ class Answer:
 
     ``abstained`` is true when even the best hit is not relevant enough: the honest reply is
     then "no earlier answer found", not weak passages (the hits are kept for tools that want
-    them). ``confidence`` is the signal that decided it; ``filtered`` whether filters
-    narrowed the search.
+    them). ``confidence`` is the signal that decided it: the probability that the top hit
+    answers (with a relevance model), else the best dense cosine. ``filtered`` tells
+    whether filters narrowed the search, ``language`` what the question was read as.
     """
 
     question: str
@@ -205,6 +221,7 @@ class Answer:
     abstained: bool = False
     confidence: float | None = None
     filtered: bool = False
+    language: Language = Language.NL
 
 
 @dataclass(frozen=True)

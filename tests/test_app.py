@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from app import main
 from rag.build import build_index
-from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo
-from rag.cite import citation
+from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, pick_label
+from rag.cite import citation, compact_id
 from rag.config import Settings
 from rag.login import LoginError, read_accounts
 from rag.models.embed import HashingEmbedder
@@ -82,9 +82,49 @@ def test_reply_quotes_and_cites_the_earlier_answer(chat: Chat) -> None:
             "Werkgelegenheid en de minister van Economische Zaken, ontvangen 2 september 2024"
             ) in text
     assert ADVIESRAAD_QUOTE in text
-    assert "Bron: <code>ah-tk-20232024-2096.txt</code>" in text
-    assert text.count('class="vb-hit"') == 3
+    assert "bron: <code>ah-tk-20232024-2096.txt</code>" in text
+    assert text.count('class="vb-hit"') == 3 and len(reply.messages) == 3
     assert reply.hits[0].whole_answer == reply.hits[0].chunk.answer
+
+
+def test_each_hit_opens_with_its_compact_header(chat: Chat) -> None:
+    reply = chat.reply(ADVIESRAAD, k=3)
+    first = html.unescape(reply.messages[0])
+    assert first.startswith('<p class="vb-head">3 eerdere antwoorden gevonden')
+    assert ('<p class="vb-cite"><strong>1.</strong> <span class="vb-header">'
+            "nr. 2096 · vraag 11 · 2 sep 2024 · SZW, EZ</span></p>") in first
+    for rank, message in enumerate(reply.messages, start=1):
+        hit = reply.hits[rank - 1]
+        header = f"{rank}.</strong> <span class=\"vb-header\">nr. 2096 · vraag {hit.chunk.vraag[0]}"
+        assert html.unescape(message).count(header) == 1
+        # the full citation is one click away, in the hit itself
+        assert '<details class="vb-citation"><summary><small>Volledig citaat' in message
+    second = reply.hits[1].chunk.vraag[0]
+    assert [pick_label(h) for h in reply.hits[:2]] == ["1. nr. 2096 · vraag 11",
+                                                       f"2. nr. 2096 · vraag {second}"]
+
+
+def test_one_vraag_appears_once_in_a_reply(chat: Chat) -> None:
+    """The sample's long answers are split into parts; a reply shows each vraag once, with
+    the parts joined in the whole answer."""
+    split = {c.unit for c in chat.searcher.index.chunks if c.n_parts > 1}
+    assert split, "the sample should hold at least one split answer"
+    reply = chat.reply("AI arbeidsmarkt werkgevers werknemers kansen kabinet", k=12)
+    units = [h.chunk.unit for h in reply.hits]
+    assert len(units) == len(set(units)) == 12
+    text = html.unescape(reply.html)
+    for hit in reply.hits:
+        shown = compact_id(hit.doc.doc_id, hit.doc.meta, hit.chunk.vraag)
+        assert text.count(f'<span class="vb-header">{shown} · ') == 1
+        if hit.chunk.unit in split:
+            assert len(hit.parts) > 1 and hit.whole_answer.count("\n\n") >= len(hit.parts) - 1
+
+
+def test_every_hit_links_to_its_official_publication(chat: Chat) -> None:
+    reply = chat.reply(ADVIESRAAD, k=2)
+    link = ('<a class="vb-link" href="https://zoek.officielebekendmakingen.nl/'
+            'ah-tk-20232024-2096.html" target="_blank" rel="noopener noreferrer">')
+    assert all(html.unescape(m).count(link) == 1 for m in reply.messages)
 
 
 def test_number_of_results_follows_the_control(chat: Chat) -> None:
@@ -109,7 +149,7 @@ def test_unrelated_question_gets_no_weak_passages(chat: Chat) -> None:
 ])
 def test_bad_input_gets_a_polite_message(chat: Chat, message: object, expected: str) -> None:
     reply = chat.reply(message)
-    assert reply.hits == ()
+    assert reply.hits == () and reply.refused
     assert "Deze vraag kan ik niet zoeken" in reply.html
     assert expected in html.unescape(reply.html)
 
@@ -136,14 +176,27 @@ def test_year_and_ministry_filters(chat: Chat) -> None:
     everything = chat.reply(ADVIESRAAD, k=3, year=ALL_YEARS, ministry=ALL_MINISTRIES)
     assert everything.hits[0].chunk.vraag == (11,)
     none = chat.reply(ADVIESRAAD, year="2019–2020")
-    assert none.hits == () and NO_ANSWER_TITLE in none.html
+    assert none.hits == () and NO_ANSWER_TITLE in none.html and not none.refused
+    assert none.filters == {"vergaderjaar": "2019–2020"}
+
+
+def test_nothing_found_advice_fits_the_filters(chat: Chat) -> None:
+    unfiltered = html.unescape(chat.reply(NONSENSE).html)
+    assert "filters" not in unfiltered and "andere of minder woorden" in unfiltered
+    filtered = html.unescape(chat.reply(NONSENSE, ministry="Binnenlandse Zaken en "
+                                        "Koninkrijksrelaties").html)
+    assert "zet de filters op vergaderjaar en ministerie uit" in filtered
+    empty = html.unescape(chat.reply(ADVIESRAAD, year="2019–2020").html)
+    assert "Binnen de gekozen filters staat geen enkel antwoord" in empty
 
 
 def test_hostile_document_stays_text(chat: Chat) -> None:
     reply = chat.reply(HOSTILE_QUESTION, k=2)
     assert reply.hits[0].doc.doc_id == HOSTILE_ID
-    for tag in ("<script", "<img", "<iframe", "<b>", "<a ", "](", "$$"):
+    for tag in ("<script", "<img", "<iframe", "<b>", "](", "$$"):
         assert tag not in reply.html
+    # the only links are the official ones the reply makes itself
+    assert reply.html.count("<a ") == reply.html.count('<a class="vb-link" href="https') == 2
     assert HOSTILE_SHOWN in html.unescape(reply.html)
 
 
@@ -177,13 +230,14 @@ def test_first_start_builds_the_sample_index_once(tmp_path: Path) -> None:
     lines: list[str] = []
     report = ensure_sample_index(settings, HashingEmbedder(256), SAMPLE_DIR, notify=lines.append)
     assert report is not None and report.documents == 1
-    assert lines[0].startswith("Geen index in") and lines[-1].startswith("Voorbeeldindex klaar")
-    assert any("passages ingebed" in line for line in lines)
+    assert lines[0].startswith("No index in") and lines[-1].startswith("Index ready: 1 document")
+    assert any("passages embedded" in line for line in lines)
     assert ensure_sample_index(settings, HashingEmbedder(256), SAMPLE_DIR) is None
     searcher = open_chat_searcher(Settings(index_dir=settings.index_dir, model="hash:256",
-                                           min_score=HASH_MIN_SCORE), build_sample=True)
+                                           min_score=HASH_MIN_SCORE), build_sample=True).current()
     assert searcher.min_score == HASH_MIN_SCORE
-    assert open_chat_searcher(settings).min_score is None  # no calibrated value for hash:256
+    # no calibrated value for hash:256
+    assert open_chat_searcher(settings).current().min_score is None
     hit = searcher.ask(ADVIESRAAD, k=1).hits[0]
     assert citation(hit.doc.doc_id, hit.doc.meta, hit.chunk.vraag) == ADVIESRAAD_CITATION
 

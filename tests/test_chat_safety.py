@@ -213,13 +213,13 @@ def test_launch_arguments_and_a_private_file_cache(monkeypatch: pytest.MonkeyPat
     assert seen["server_name"] == "127.0.0.1"
     assert seen["temp_mode"] == 0o700 and seen["temp_dir"].name.startswith("vraagbaak-gradio-")
     assert not seen["temp_dir"].exists()  # removed when the chat stops
-    assert "zonder login" not in result.stderr
+    assert "without a login" not in result.stderr
 
 
 @pytest.mark.parametrize(("args", "env", "warning"), [
-    (["--host", "0.0.0.0"], {"RAG_AUTH": ""}, "luistert op 0.0.0.0 zonder login"),
-    (["--host", "192.168.1.5"], {"RAG_AUTH": ""}, "luistert op 192.168.1.5 zonder login"),
-    (["--share"], {"RAG_AUTH": "staf:geheim"}, "LET OP: --share maakt de chat"),
+    (["--host", "0.0.0.0"], {"RAG_AUTH": ""}, "listens on 0.0.0.0 without a login"),
+    (["--host", "192.168.1.5"], {"RAG_AUTH": ""}, "listens on 192.168.1.5 without a login"),
+    (["--share"], {"RAG_AUTH": "staf:geheim"}, "WARNING: --share makes the chat reachable"),
 ])
 def test_the_warning_fires_for_any_bind_off_this_machine(
         monkeypatch: pytest.MonkeyPatch, small_index: Path, args: list[str],

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from rag.cite import answerer_phrase, compact_header, dutch_date, long_citation, short_date
+from rag.cite import (
+    answerer_phrase,
+    compact_header,
+    compact_id,
+    dutch_date,
+    long_citation,
+    official_url,
+    short_date,
+)
 from rag.ingest.meta import with_people
 from rag.ingest.parse import parse_document
 from rag.ingest.readers import read_text
@@ -90,3 +98,38 @@ def test_compact_header_tells_hits_apart(sample: Document) -> None:
     meta = with_people(DocumentMeta(ah_nr=12, answered_by="Minister De Jonge "
                                     "(Infrastructuur en Waterstaat)"))
     assert compact_header("x", meta, (1,)) == "nr. 12 · vraag 1 · IenW"
+
+
+def test_compact_id_is_the_picker_label() -> None:
+    assert compact_id("ah-tk-20232024-2096", SAMPLE_META, (8,)) == "nr. 2096 · vraag 8"
+    assert compact_id("x-1", DocumentMeta(), (4, 5)) == "x-1 · vragen 4 en 5"
+
+
+BASE = "https://zoek.officielebekendmakingen.nl"
+SIDECAR_URL = f"{BASE}/ah-1234567.html"
+
+
+@pytest.mark.parametrize(("doc_id", "given", "expected"), [
+    # every id form in a corpus folder: the file stem is the document id
+    ("ah-tk-20232024-2096", None, f"{BASE}/ah-tk-20232024-2096.html"),
+    ("ah-ek-20232024-12", None, f"{BASE}/ah-ek-20232024-12.html"),
+    ("AH-TK-20232024-2096", None, f"{BASE}/ah-tk-20232024-2096.html"),
+    ("kv-tk-2024Z18435", None, f"{BASE}/kv-tk-2024Z18435.html"),
+    ("kv-tk-2024z18435", None, f"{BASE}/kv-tk-2024Z18435.html"),
+    ("ah-1234567", None, f"{BASE}/ah-1234567.html"),
+    # the URL the open data gave wins: newer publications are known by it
+    ("ah-1234567", SIDECAR_URL, SIDECAR_URL),
+    ("ah-tk-20232024-2096", f"{BASE}/ah-tk-20232024-2096.html?x=1",
+     f"{BASE}/ah-tk-20232024-2096.html?x=1"),
+    # files named freely have no official page
+    ("antwoorden-ai-2024", None, None),
+    ("ah-tk-20232025-2096", None, None),  # not a vergaderjaar
+    ("notitie", "", None),
+    # a sidecar value that is no web address is ignored
+    ("notitie", "javascript:alert(1)", None),
+    ("ah-tk-20232024-2096", "javascript:alert(1)", f"{BASE}/ah-tk-20232024-2096.html"),
+    ("notitie", "https://example.org/a\nb", None),
+])
+def test_official_url_for_every_id_form(doc_id: str, given: str | None,
+                                        expected: str | None) -> None:
+    assert official_url(doc_id, DocumentMeta(official_url=given)) == expected

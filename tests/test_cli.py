@@ -61,14 +61,17 @@ def test_ask_json_is_the_documented_contract(built: Path) -> None:
                  "--index", "idx", "--model", "hash:256", "-k", "3", "--json", cwd=built)
     assert result.returncode == 0, result.stderr
     payload = json.loads(result.stdout)
-    assert set(payload) == {"question", "abstained", "confidence", "filtered", "hits"}
+    assert set(payload) == {"question", "abstained", "confidence", "filtered", "language",
+                            "hits"}
     assert payload["abstained"] is False and payload["filtered"] is False
+    assert payload["language"] == "nl"
     assert isinstance(payload["confidence"], float)
     assert len(payload["hits"]) == 3
     hit = payload["hits"][0]
     assert set(hit) == {"rank", "score", "doc_id", "vraag", "citation", "long_citation", "title",
                         "date", "answered_by", "ministries", "quote", "quote_pieces",
-                        "question", "answer", "source"}
+                        "question", "answer", "source", "url", "relevance", "relevance_label"}
+    assert hit["relevance"] is None  # no relevance model for the hashing embedder
     assert hit["rank"] == 1 and hit["doc_id"] == "ah-tk-20232024-2096"
     assert hit["vraag"] == [11]
     assert hit["citation"] == "Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 11"
@@ -78,6 +81,9 @@ def test_ask_json_is_the_documented_contract(built: Path) -> None:
     assert hit["answered_by"][0] == {"role": "minister", "name": "van Hijum",
                                      "ministry": "Sociale Zaken en Werkgelegenheid"}
     assert hit["ministries"][:2] == ["Sociale Zaken en Werkgelegenheid", "Economische Zaken"]
+    assert hit["url"] == "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-2096.html"
+    assert hit["relevance"] is None  # no calibrated probability for the hashing model
+    assert {h["relevance_label"] for h in payload["hits"]} <= {"hoog", "redelijk", "laag"}
     stored = load_index(built / "idx").chunks
     for h in payload["hits"]:
         answers = [c.answer for c in stored
@@ -102,6 +108,11 @@ def test_ask_plain_text_shows_citation_and_quote(built: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("1. Aanhangsel Handelingen 2023–2024, nr. 2096, vraag 11 — "
                                     "antwoord van de minister van Sociale Zaken")
+    lines = result.stdout.splitlines()
+    assert lines[2] == "   https://zoek.officielebekendmakingen.nl/ah-tk-20232024-2096.html"
+    assert lines[1].startswith("   relevance ")
+    assert lines[1].endswith("source: sub/ah-tk-20232024-2096.txt")
+    assert lines[3].startswith("   Question: ")
     shown = " ".join(line.removeprefix("   >").strip() for line in result.stdout.splitlines()
                      if line.startswith("   >"))
     as_json = json.loads(run("ask", "AI-adviesraad bevoegdheden", "--index", "idx", "--model",
@@ -112,8 +123,9 @@ def test_ask_plain_text_shows_citation_and_quote(built: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["ask", "   ", "--index", "idx", "--model", "hash:256"], "De vraag is leeg"),
-        (["ask", "x" * 5000, "--index", "idx", "--model", "hash:256"], "te lang"),
+        (["ask", "   ", "--index", "idx", "--model", "hash:256"], "the question is empty"),
+        (["ask", "x" * 5000, "--index", "idx", "--model", "hash:256"],
+         "the question is too long (5000 characters)"),
         (["ask", "vraag", "--index", "nowhere", "--model", "hash:256"], "no index at nowhere"),
         (["ask", "vraag", "--index", "idx"], "built with model 'hash:256'"),
         (["build", "--corpus", "idx", "--index", "other", "--model", "hash:256"],

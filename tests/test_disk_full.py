@@ -117,8 +117,8 @@ def test_disk_full_at_every_write_of_a_rebuild(tmp_path: Path,
     counter = FullDisk(index, at=None)
     with monkeypatch.context() as patch:
         counter.install(patch)
-        assert build(big, tmp_path / "unused").exit_code == 0
-        assert build(small, index).exit_code == 0  # a rebuild: the writes to walk over
+        assert build(big, index).exit_code == 0  # a rebuild: the writes to walk over
+    assert build(small, index).exit_code == 0
     sites = counter.count
     assert sites >= 10, "vectors, chunks, documents, BM25 files, manifest, register, link"
     assert state(index)["hash"] == before["hash"]

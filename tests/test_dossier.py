@@ -245,8 +245,9 @@ def test_unrelated_answers_stay_out(dossier: Dossier) -> None:
 
 
 def _hit(rank: int, score: float, doc_id: str = "d", vraag: int = 1,
-         relevance: float | None = None, received: str | None = None) -> Hit:
-    chunk = Chunk(f"{doc_id}-{vraag}", doc_id, (vraag,), 1, 1, "Vraag?", "Antwoord.")
+         relevance: float | None = None, received: str | None = None,
+         answer: str = "Antwoord.") -> Hit:
+    chunk = Chunk(f"{doc_id}-{vraag}", doc_id, (vraag,), 1, 1, "Vraag?", answer)
     return Hit(rank, score, chunk, DocRecord(doc_id, f"{doc_id}.txt",
                                              DocumentMeta(date_received=received)),
                relevance=relevance)
@@ -260,9 +261,13 @@ def test_the_cut_uses_the_calibrated_relevance_when_there_is_one() -> None:
 
 
 def test_without_relevance_the_searchers_own_decision_counts() -> None:
-    hits = (_hit(1, 1.0, vraag=1), _hit(2, 0.6, vraag=2), _hit(3, 0.3, vraag=3))
-    assert relevant(Answer("q", hits, abstained=True)) == ()
-    assert [h.chunk.vraag for h in relevant(Answer("q", hits))] == [(1,), (2,)]
+    question = "Komt er een adviesraad voor kunstmatige intelligentie in Nederland?"
+    hits = (_hit(1, 1.0, vraag=1, answer="De adviesraad voor kunstmatige intelligentie komt."),
+            _hit(2, 0.9, vraag=2, answer="Nederland krijgt een adviesraad."),
+            _hit(3, 0.8, vraag=3, answer="De brug kost 40 miljoen euro."))
+    assert relevant(Answer(question, hits, abstained=True)) == ()
+    # the absolute label, per hit: 3 of 5 and 2 of 5 content words stay, 0 of 5 goes
+    assert [h.chunk.vraag for h in relevant(Answer(question, hits))] == [(1,), (2,)]
 
 
 def test_rerank_orders_the_vraags_passages_by_the_context_documents() -> None:

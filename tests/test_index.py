@@ -7,7 +7,15 @@ import pytest
 
 from rag.errors import IndexError_
 from rag.store.folder import MARKER
-from rag.store.index import CHUNKS, current_generation, load_index, read_manifest
+from rag.store.index import (
+    CHUNKS,
+    VECTORS,
+    current_generation,
+    load_index,
+    read_manifest,
+    save_index,
+)
+from rag.types import Chunk, ChunkSettings, DocRecord, DocumentMeta
 from tests.helpers import build_small_index, make_document
 
 
@@ -60,3 +68,22 @@ def test_vectors_copy_outlives_its_index_and_view_matches(tmp_path: Path) -> Non
     assert not view.flags.writeable
     copy = load_index(tmp_path / "idx").vectors()  # its Index is gone at once
     np.testing.assert_allclose(copy, vectors, atol=1e-6)
+
+
+def test_vectors_are_memory_mapped_not_copied(tmp_path: Path) -> None:
+    """Processes serving one generation share its vector file instead of each holding it."""
+    n, dim = 40_000, 256
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((n, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [Chunk(f"d#v{i}", "d", (i + 1,), 1, 1, "Vraag?", f"Antwoord {i}.")
+              for i in range(n)]
+    save_index(tmp_path / "idx", model_id="random", vectors=vectors, chunks=chunks,
+               documents=[DocRecord("d", "d.txt", DocumentMeta())], chunking=ChunkSettings())
+    index = load_index(tmp_path / "idx")
+    view = index.vectors_view()
+    assert float(view[:, 0].sum()) == pytest.approx(float(vectors[:, 0].sum()), rel=1e-4)
+    assert not view.flags.writeable
+    mapped = str((current_generation(tmp_path / "idx") / VECTORS).resolve())
+    maps = Path("/proc/self/maps").read_text()
+    assert any(line.endswith(mapped) for line in maps.splitlines()), "vectors not mapped"

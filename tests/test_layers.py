@@ -44,6 +44,12 @@ RULES: dict[str, tuple[str, ...]] = {
     "rag.models": ("rag.ingest", "rag.search", "rag.store", "rag.render", "rag.chat",
                    "rag.build", "rag.evaluation"),
     "rag.store": ("rag.search", "rag.render", "rag.chat", "rag.build", "rag.evaluation"),
+    # Feedback storage knows judgements only: no searching, no files of the index, no output.
+    "rag.feedback": ("rag.search", "rag.store", "rag.ingest", "rag.models", "rag.render",
+                     "rag.chat", "rag.build", "rag.evaluation", "rag.cite", "rag.quote"),
+    # Logging set-up is for the entry points and knows nothing of the pipeline.
+    "rag.logs": ("rag.search", "rag.store", "rag.ingest", "rag.models", "rag.render",
+                 "rag.chat", "rag.build", "rag.evaluation", "rag.feedback"),
     # The chat goes through the searcher, never around it.
     "rag.chat": ("rag.store", "rag.ingest", "rag.models", "rag.dossier"),
     # A dossier is made through the one searcher and the readers, never around them; the

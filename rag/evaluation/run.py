@@ -97,7 +97,7 @@ def score_set(name: str, questions: Sequence[GoldQuestion], searcher: Searcher,
     confidence is instead chosen on these questions (reported as such).
     """
     units = {c.unit for c in searcher.index.chunks}
-    relevant = [_relevant_units(q, units) for q in questions]
+    relevant = [relevant_units(q, units) for q in questions]
     reports = []
     asked = ask_all(searcher, questions, retrievers)
     for retriever in retrievers:
@@ -142,7 +142,7 @@ def score_set(name: str, questions: Sequence[GoldQuestion], searcher: Searcher,
     return reports
 
 
-def _relevant_units(q: GoldQuestion, units: set[UnitKey]) -> set[UnitKey]:
+def relevant_units(q: GoldQuestion, units: set[UnitKey]) -> set[UnitKey]:
     """Units of the index whose vraag numbers meet the gold ones; placeholders for vragen
     the index lacks (a parse error then counts as a miss, as it should)."""
     if not q.answerable or q.doc_id is None:

@@ -28,17 +28,20 @@ file never stops the walk.
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rag.errors import ParseError, RagError
+from rag.ingest.cache import PARSER_VERSION, ParseCache, Parsed
 from rag.ingest.readers import (
     MAX_FILE_BYTES,
     SUPPORTED_SUFFIXES,
-    load_document,
+    load_bytes,
     preference,
+    read_file,
     reader_for,
 )
 from rag.ingest.sidecar import SIDECAR_SUFFIX, is_sidecar, merge_sidecar, sidecar_for
@@ -59,13 +62,13 @@ class CorpusLoad:
     files_read: int
     documents: tuple[Document, ...]  # every parsed document, whatever its kind
     skipped: tuple[Skipped, ...]
+    stamp: str = ""  # `corpus_stamp` of the folder as it was read
+    cache: ParseCache | None = None  # what each file gave: the next build's parse cache
 
     @property
     def answer_documents(self) -> tuple[Document, ...]:
         """The documents that are indexed."""
         return tuple(d for d in self.documents if d.kind is DocKind.ANSWERS)
-
-
 
 
 def walk_corpus(folder: Path) -> Iterator[tuple[Path, str | None]]:
@@ -129,31 +132,105 @@ def corpus_files(folder: Path) -> Iterator[Path]:
     return (path for path, reason in walk_corpus(folder) if reason is None)
 
 
-def load_corpus(folder: Path, max_bytes: int = MAX_FILE_BYTES) -> CorpusLoad:
-    """Read and parse every file; a bad file is skipped with its reason, never fatal."""
-    documents: list[Document] = []
-    skipped: list[Skipped] = []
-    files_read = 0
+@dataclass(frozen=True)
+class _Entry:
+    """A walked entry with its printable name and, for a file to read, its stamp."""
+
+    path: Path
+    source: str
+    reason: str | None
+    stamp: tuple[int, ...] = ()  # size, mtime_ns, and the same of its sidecar (or -1, -1)
+
+
+def _entries(folder: Path) -> Iterator[_Entry]:
     for path, reason in walk_corpus(folder):
         # Names are stored and shown in printable form (bytes that are not UTF-8, newlines,
         # control characters escaped); the real path is only used to read the file.
         source = printable(path.relative_to(folder).as_posix())
         if reason is not None:
-            skipped.append(Skipped(source, reason))
+            yield _Entry(path, source, reason)
+            continue
+        try:
+            st = path.stat()
+        except OSError:  # gone or unreadable: the reader reports it
+            yield _Entry(path, source, None, (-1, -1, -1, -1))
+            continue
+        try:
+            side = sidecar_for(path).stat()
+            side_stamp = (side.st_size, side.st_mtime_ns)
+        except OSError:
+            side_stamp = (-1, -1)
+        yield _Entry(path, source, None, (st.st_size, st.st_mtime_ns, *side_stamp))
+
+
+def _stamp_of(entries: Iterable[_Entry]) -> str:
+    digest = hashlib.sha256(PARSER_VERSION.encode())
+    for e in entries:
+        digest.update(f"{e.source}\0{e.reason}\0{e.stamp}\n".encode())
+    return digest.hexdigest()
+
+
+def corpus_stamp(folder: Path) -> str:
+    """A hash of every entry's name, size and modification time (and its sidecar's): equal
+    stamps mean no file was added, removed or touched since. Costs a stat per file."""
+    return _stamp_of(_entries(folder))
+
+
+def load_corpus(folder: Path, max_bytes: int = MAX_FILE_BYTES,
+                cache: ParseCache | None = None) -> CorpusLoad:
+    """Read and parse every file; a bad file is skipped with its reason, never fatal.
+
+    With ``cache`` (the previous build's), a file whose stamp is unchanged is not opened
+    and one whose bytes are unchanged is not parsed again (`rag.ingest.cache`).
+    """
+    cache = cache if cache is not None else ParseCache()
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    files_read = 0
+    walked = list(_entries(folder))
+    for entry in walked:
+        if entry.reason is not None:
+            skipped.append(Skipped(entry.source, entry.reason))
             continue
         files_read += 1
-        try:
-            doc = load_document(path, doc_id=printable(path.stem), source=source,
-                                max_bytes=max_bytes)
-        except ParseError as exc:
-            skipped.append(Skipped(source, _reason(exc, source)))
+        parsed = _parse(entry, cache, max_bytes)
+        cache.keep(parsed)
+        if parsed.document is None:
+            skipped.append(Skipped(entry.source, parsed.reason or "unreadable"))
             continue
-        doc = _with_sidecar(doc, path)
+        doc = _with_sidecar(parsed.document, entry.path)
         if doc.kind is not DocKind.ANSWERS:
-            skipped.append(Skipped(source, _NOT_INDEXED[doc.kind]))
+            skipped.append(Skipped(entry.source, _NOT_INDEXED[doc.kind]))
         documents.append(doc)
     kept, duplicates = _dedupe(documents)
-    return CorpusLoad(files_read, tuple(kept), (*skipped, *duplicates))
+    return CorpusLoad(files_read, tuple(kept), (*skipped, *duplicates), _stamp_of(walked),
+                      cache)
+
+
+def _parse(entry: _Entry, cache: ParseCache, max_bytes: int) -> Parsed:
+    """One file's document or skip reason: from the cache when its stamp or its bytes are
+    unchanged, else read and parsed."""
+    size, mtime_ns = entry.stamp[0], entry.stamp[1]
+    cached = cache.by_stamp(entry.source, size, mtime_ns)
+    if cached is not None:
+        return cached
+    doc_id = printable(entry.path.stem)
+    try:
+        data = read_file(entry.path, max_bytes)
+    except ParseError as exc:
+        return Parsed(entry.source, size, mtime_ns, "", None, _reason(exc, entry.source))
+    digest = hashlib.sha256(data).hexdigest()
+    same = cache.by_content(entry.source, digest)
+    if same is not None:  # the same bytes under the same id (touched, or moved)
+        doc = same.document
+        return replace(same, source=entry.source, size=size, mtime_ns=mtime_ns,
+                       document=replace(doc, source=entry.source) if doc else None)
+    cache.parsed += 1
+    try:
+        doc = load_bytes(data, entry.path.suffix, doc_id, entry.source)
+    except ParseError as exc:
+        return Parsed(entry.source, size, mtime_ns, digest, None, _reason(exc, entry.source))
+    return Parsed(entry.source, size, mtime_ns, digest, doc)
 
 
 def _with_sidecar(doc: Document, path: Path) -> Document:

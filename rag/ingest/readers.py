@@ -113,7 +113,7 @@ def load_document(path: Path, doc_id: str | None = None, source: str | None = No
     ``doc_id`` defaults to the file stem and ``source`` to the file name.
     """
     path = Path(path)
-    data = _read_bytes(path, max_bytes)
+    data = read_file(path, max_bytes)
     return load_bytes(data, path.suffix, doc_id or printable(path.stem),
                       source or printable(path.name))
 
@@ -155,7 +155,7 @@ def read_text(path: Path) -> str:
         raise _unsupported(name, path.suffix)
     if reader.text is None:
         raise ParseError(f"{name}: {reader.kind} is structured; read it with load_document")
-    return _extract(reader, _read_bytes(path, MAX_FILE_BYTES), name).text
+    return _extract(reader, read_file(path, MAX_FILE_BYTES), name).text
 
 
 def _extract(reader: Reader, data: bytes, name: str) -> Extracted:
@@ -176,7 +176,8 @@ def _extract(reader: Reader, data: bytes, name: str) -> Extracted:
     return extracted
 
 
-def _read_bytes(path: Path, max_bytes: int) -> bytes:
+def read_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a supported file within the size limit; any failure is a ParseError."""
     name = printable(path.name)
     if reader_for(path.suffix) is None:
         raise _unsupported(name, path.suffix)

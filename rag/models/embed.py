@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -15,7 +16,14 @@ from typing import Any, Protocol
 import numpy as np
 
 from rag.errors import ModelError
-from rag.models.registry import DEFAULT_MODEL, HASH_PREFIX, ModelSpec, Source, model_spec
+from rag.models.registry import (
+    DEFAULT_MODEL,
+    E5_PROMPTS,
+    HASH_PREFIX,
+    ModelSpec,
+    Source,
+    model_spec,
+)
 
 
 class Embedder(Protocol):
@@ -67,6 +75,8 @@ class SentenceTransformerEmbedder:
         self._batch_size = batch_size
         self._notify = notify
         self._model: Any = None
+        self._engine: Any = None  # the ONNX question encoder, False when there is none
+        self._loading = threading.RLock()  # sessions asking at once load the model once
 
     @property
     def name(self) -> str:
@@ -91,8 +101,35 @@ class SentenceTransformerEmbedder:
         return int(getter())
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        """Embed questions with the model's query prompt."""
-        return self._encode(list(texts), "query")
+        """Embed questions with the model's query prompt.
+
+        For the provisioned model, questions go to its ONNX export when there is one
+        (`rag.models.onnx`): the same vectors, ready in a fraction of a second instead of
+        importing torch, so a one-shot ``rag ask`` answers quickly and a chat does not load
+        torch unless it builds.
+        """
+        texts = list(texts)
+        engine = self._query_engine()
+        if engine is not None:
+            return engine.embed(texts)
+        return self._encode(texts, "query")
+
+    def _query_engine(self) -> Any:
+        if self._engine is None:
+            with self._loading:
+                if self._engine is None:
+                    self._engine = self._find_query_engine()
+        return self._engine or None
+
+    def _find_query_engine(self) -> Any:
+        # An int8 model's questions must be embedded by the int8 model, like its passages.
+        if self.spec.source is not Source.PROVISIONED or self.spec.int8:
+            return False
+        from rag.models.onnx import query_encoder
+        from rag.models.provision import ensure_default_model
+
+        folder = ensure_default_model(self._cache_dir, progress=self._notify)
+        return query_encoder(folder, E5_PROMPTS.query) or False
 
     def embed_documents(
         self, texts: Sequence[str], progress: Callable[[int], None] | None = None
@@ -122,23 +159,52 @@ class SentenceTransformerEmbedder:
 
     def _loaded(self) -> Any:
         if self._model is None:
-            path = self.spec.name
-            if self.spec.source is Source.PROVISIONED:
-                from rag.models.provision import ensure_default_model
-
-                path = str(ensure_default_model(self._cache_dir, progress=self._notify))
-            try:
-                from sentence_transformers import SentenceTransformer
-                from transformers.utils import logging as hf_logging
-
-                hf_logging.disable_progress_bar()  # a bar per load is noise in a CLI and app
-                self._model = SentenceTransformer(path, device="cpu")
-            except Exception as exc:  # hub errors, missing files, bad configs: all one story
-                raise ModelError(
-                    f"cannot load model {self.spec.name!r} ({type(exc).__name__}: {exc}); "
-                    f"use the default '{DEFAULT_MODEL}' or a local model directory"
-                ) from exc
+            with self._loading:
+                if self._model is None:
+                    self._model = self._load()
         return self._model
+
+    def _load(self) -> Any:
+        path = self.spec.name
+        if self.spec.source is Source.PROVISIONED:
+            from rag.models.provision import ensure_default_model
+
+            path = str(ensure_default_model(self._cache_dir, progress=self._notify))
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a bar per load is noise in a CLI and app
+            model = SentenceTransformer(path, device="cpu")
+            if self.spec.source is Source.PROVISIONED and not self.spec.int8:
+                self._export_queries(model, Path(path))
+            if self.spec.int8:
+                import torch
+
+                model = torch.ao.quantization.quantize_dynamic(
+                    model, {torch.nn.Linear}, dtype=torch.qint8)
+        except Exception as exc:  # hub errors, missing files, bad configs: all one story
+            raise ModelError(
+                f"cannot load model {self.spec.name!r} ({type(exc).__name__}: {exc}); "
+                f"use the default '{DEFAULT_MODEL}' or a local model directory"
+            ) from exc
+        return model
+
+    def _export_queries(self, model: Any, folder: Path) -> None:
+        """Export the query side to ONNX once per model folder (`rag.models.onnx`), so the
+        next one-shot question needs no torch; a failed export only costs that speed."""
+        from rag.models.onnx import QUERY_MODEL, export_query_model
+
+        if (folder / QUERY_MODEL).is_file():
+            return
+        if self._notify is not None:
+            self._notify("Exporting the question encoder to ONNX (one time, ~10 s)")
+        try:
+            export_query_model(model, folder)
+        except Exception as exc:  # missing onnx package, full disk: questions use torch
+            if self._notify is not None:
+                self._notify(f"  not exported ({type(exc).__name__}: {exc}); questions will "
+                             "load the full model")
 
 
 class HashingEmbedder:

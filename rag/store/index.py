@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -45,6 +45,15 @@ DOCUMENTS = "documents.jsonl"
 
 
 @dataclass(frozen=True)
+class Stamp:
+    """What the index was built from: the corpus files' stamp and the build code's version
+    (`rag.build`); equal stamps mean a new build would write the same index."""
+
+    corpus: str = ""
+    build: str = ""
+
+
+@dataclass(frozen=True)
 class Manifest:
     """Everything the vectors depend on, so a mismatch is caught before a wrong answer."""
 
@@ -59,6 +68,7 @@ class Manifest:
     n_documents: int
     checksums: dict[str, str]
     model_name: str = ""  # the name the model was asked for by (indexes of 0.1 lack it)
+    stamp: Stamp = field(default_factory=Stamp)
 
 
 @dataclass
@@ -82,8 +92,9 @@ class Index:
     def vectors_view(self) -> np.ndarray:
         """The stored vectors without a copy, read-only: valid only while this Index lives.
 
-        For a flat index this is FAISS's own storage: at 300k passages a copy would cost
-        another 440 MB in the chat process. Keep this Index referenced while using it.
+        For a flat index this is FAISS's own storage, memory-mapped from the generation's
+        file: at 300k passages a copy would cost another 440 MB in every chat process. Keep
+        this Index referenced while using it.
         """
         import faiss
 
@@ -125,7 +136,7 @@ def corpus_hash(chunks: list[Chunk]) -> str:
 def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
                chunks: list[Chunk], documents: list[DocRecord], chunking: ChunkSettings,
                extra: Callable[[Path], list[str]] | None = None,
-               model_name: str = "") -> Manifest:
+               model_name: str = "", stamp: Stamp | None = None) -> Manifest:
     """Write the index into a new generation of ``path`` and swap it in when complete.
 
     ``path`` must be the build's own folder (`rag.store.folder.IndexFolder.claim`; a plain path is
@@ -159,7 +170,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
             n_chunks=len(chunks), n_documents=len(documents),
             checksums={name: _sha256(generation / name)
                        for name in (VECTORS, CHUNKS, DOCUMENTS, *extra_files)},
-            model_name=model_name or name_for_id(model_id),
+            model_name=model_name or name_for_id(model_id), stamp=stamp or Stamp(),
         )
         _write_bytes(generation / MANIFEST,
                      json.dumps(asdict(manifest), indent=2, ensure_ascii=False).encode())
@@ -188,7 +199,6 @@ def _discard(folder: IndexFolder, generation: Path | None) -> None:
 
 def load_index(path: Path, expected_model_id: str | None = None) -> Index:
     """Load and verify an index; refuse a missing, corrupt or other-model one with the fix."""
-    import faiss
 
     fix = f"rebuild it with: rag build --full --corpus DIR --index {path}"
     manifest = read_manifest(path)
@@ -210,7 +220,7 @@ def load_index(path: Path, expected_model_id: str | None = None) -> Index:
     # The checksums prove the files are the ones the manifest names, not that a build wrote
     # them: every record is still checked, so a damaged index is one line, not a traceback.
     try:
-        faiss_index = faiss.read_index(str(gen / VECTORS))
+        faiss_index = _read_vectors(gen / VECTORS)
     except RuntimeError:
         raise IndexError_(f"index file {gen / VECTORS} is unreadable; {fix}") from None
     chunks = [_record(gen / CHUNKS, n, row, _chunk_from_json, fix)
@@ -229,12 +239,25 @@ def load_index(path: Path, expected_model_id: str | None = None) -> Index:
     return Index(path, manifest, faiss_index, chunks, documents, gen)
 
 
+def _read_vectors(path: Path) -> object:
+    """The vectors, memory-mapped read-only: every process serving this generation shares
+    the operating system's one copy of the file instead of holding its own (a generation's
+    files never change; a deleted one stays readable while mapped)."""
+    import faiss
+
+    flags = getattr(faiss, "IO_FLAG_MMAP_IFC", None)
+    if flags is None:  # an older FAISS: read into memory
+        return faiss.read_index(str(path))
+    return faiss.read_index(str(path), flags | faiss.IO_FLAG_READ_ONLY)
+
+
 def read_manifest(path: Path) -> Manifest:
     """The manifest alone (cheap: tells the model without loading vectors)."""
     fix = f"build one with: rag build --corpus DIR --index {path}"
     try:
         raw = json.loads((current_generation(path) / MANIFEST).read_text(encoding="utf-8"))
         raw["chunking"] = ChunkSettings(**raw["chunking"])
+        raw["stamp"] = Stamp(**raw.get("stamp", {}))
         return Manifest(**raw)
     except FileNotFoundError:
         raise IndexError_(f"no index at {path}; {fix}") from None

@@ -54,6 +54,13 @@ class LexicalIndex:
         """The stemmed, stopword-free tokens of ``text`` as the index sees them."""
         return tokenize([text], self.settings, self._stemmer)[0]
 
+    def document_frequency(self, tokens: Sequence[str]) -> np.ndarray:
+        """How many passages contain each token (0 for a token the index never saw)."""
+        vocab, indptr = self._model.vocab_dict, self._model.scores["indptr"]
+        ids = [vocab.get(t) for t in tokens]
+        return np.array([0 if i is None else int(indptr[i + 1] - indptr[i]) for i in ids],
+                        dtype=np.int64)
+
     def scores(self, query: str) -> np.ndarray:
         """BM25 score of every passage for ``query`` (zeros when no query word is indexed)."""
         ids = self._model.get_tokens_ids(self.tokenize(query))

@@ -1,0 +1,163 @@
+"""Embedding on a Dask cluster: the same embedder on every worker, passages sent out in batches.
+
+`ClusterEmbedder` is an `Embedder` like any other, so the build stays what it is (atomic,
+incremental, verified, written locally): only the passages it has to embed travel, in the
+very batches the in-process embedder would make (longest first), so the vectors are the
+same to float rounding. Each worker loads the model once, through a worker plugin, when its
+first batch arrives; questions are embedded locally (one short text needs no cluster).
+
+``dask.distributed`` is an optional dependency (``pip install 'vraagbaak[cluster]'``).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from rag.errors import ModelError
+from rag.models.embed import Embedder, load_embedder
+
+PLUGIN = "vraagbaak-model"
+_INSTALL_HINT = "pip install 'vraagbaak[cluster]' (dask.distributed)"
+
+
+def _distributed() -> Any:
+    try:
+        import distributed
+    except ImportError as exc:
+        raise ModelError(f"building on a cluster needs dask.distributed: {_INSTALL_HINT}") from exc
+    return distributed
+
+
+def model_plugin(model: str, batch_size: int) -> Any:
+    """A worker plugin that gives each worker its own embedder for ``model``."""
+    distributed = _distributed()
+
+    class ModelOnWorker(distributed.WorkerPlugin):  # type: ignore[misc,name-defined]
+        """Holds the worker's embedder; the model itself loads with the first batch."""
+
+        idempotent = True
+
+        def __init__(self) -> None:
+            self.model = model
+            self.batch_size = batch_size
+            self.embedder: Embedder | None = None
+
+        def setup(self, worker: Any) -> None:
+            try:
+                import torch
+
+                torch.set_num_threads(max(1, int(worker.state.nthreads)))
+            except ImportError:  # the hashing embedder needs no torch
+                pass
+            self.embedder = load_embedder(self.model, batch_size=self.batch_size)
+
+    return ModelOnWorker()
+
+
+def _embed_on_worker(texts: list[str]) -> np.ndarray:
+    from distributed import get_worker
+
+    worker: Any = get_worker()
+    return worker.plugins[PLUGIN].embedder.embed_documents(texts)
+
+
+def _model_id_on_worker(dask_worker: Any) -> str:
+    """Run by `Client.run`, which passes the worker itself."""
+    return str(dask_worker.plugins[PLUGIN].embedder.model_id)
+
+
+class ClusterEmbedder:
+    """Passages embedded by the workers of a Dask cluster; questions by ``local``."""
+
+    def __init__(self, local: Embedder, client: Any, batch_size: int = 16) -> None:
+        self.local = local
+        self.client = client
+        self._group = batch_size * 4  # the in-process embedder's unit of work
+        client.register_plugin(model_plugin(local.name, batch_size), name=PLUGIN)
+        ids = set(client.run(_model_id_on_worker).values())
+        if not ids:
+            raise ModelError("the cluster has no workers; start some with: dask worker "
+                             "tcp://SCHEDULER:8786")
+        if ids != {local.model_id}:
+            raise ModelError(f"the cluster's workers have model {sorted(ids)}, this machine "
+                             f"{local.model_id!r}: install the same versions everywhere")
+
+    @property
+    def name(self) -> str:
+        """The model name as given."""
+        return self.local.name
+
+    @property
+    def model_id(self) -> str:
+        """The same id on every worker (checked when the embedder is made)."""
+        return self.local.model_id
+
+    @property
+    def dim(self) -> int:
+        """Vector dimension."""
+        return self.local.dim
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """Questions are embedded here."""
+        return self.local.embed_queries(texts)
+
+    def embed_documents(self, texts: Sequence[str],
+                        progress: Callable[[int], None] | None = None) -> np.ndarray:
+        """Passages in groups, longest first, each group on some worker; results in order."""
+        distributed = _distributed()
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        groups = [order[start : start + self._group] for start in range(0, len(order),
+                                                                          self._group)]
+        futures = self.client.map(_embed_on_worker, [[texts[i] for i in g] for g in groups],
+                                  pure=False)
+        position = {future.key: n for n, future in enumerate(futures)}
+        out: np.ndarray | None = None
+        for future, vectors in distributed.as_completed(futures, with_results=True):
+            group = groups[position[future.key]]
+            if out is None:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[group] = vectors
+            if progress:
+                progress(len(group))
+        assert out is not None
+        return out
+
+
+@contextmanager
+def cluster_client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
+    """A client of the cluster at ``scheduler``, or of a new local one with ``workers``
+    processes of one thread each (one machine, and the tests); closed afterwards (a local
+    cluster with it)."""
+    distributed = _distributed()
+    if scheduler:
+        _reachable(scheduler)
+        try:
+            client = distributed.Client(scheduler, timeout="30s")
+        except (OSError, TimeoutError) as exc:
+            raise ModelError(f"cannot reach the Dask scheduler at {scheduler} ({exc})") from None
+        with client:
+            yield client
+        return
+    with (distributed.LocalCluster(n_workers=workers or 2, threads_per_worker=1,
+                                   processes=True, dashboard_address=None) as cluster,
+          distributed.Client(cluster) as client):
+        yield client
+
+
+def _reachable(scheduler: str) -> None:
+    """Fail at once, not after the client's retries, when nothing listens at the address."""
+    host, _, port = scheduler.rpartition("://")[2].rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=10):
+            pass
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot reach the Dask scheduler at {scheduler} "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None

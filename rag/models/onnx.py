@@ -1,0 +1,124 @@
+"""Questions without torch: the provisioned model exported to ONNX, run by onnxruntime.
+
+A one-shot ``rag ask`` spent 7 s importing sentence-transformers and 2 s loading the model
+for a search of 30 ms. The same transformer exported once to ONNX answers from onnxruntime,
+which imports in a fraction of a second, with the model's own tokenizer file read by
+``tokenizers``: the same weights and the same arithmetic, so the vectors are the full
+model's (cosine ≥ 0.99999 on every gold question, `tests/test_provision.py`). Passages are
+still embedded by the full model (a build loads it anyway).
+
+The export needs torch and ``onnx`` and runs once per model folder, when the model is
+provisioned (or, for a folder provisioned before, the first time a build loads the model).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+QUERY_MODEL = "query.onnx"  # in the provisioned model folder
+_MAX_TOKENS = 512
+_BATCH = 16
+
+
+def export_query_model(st_model: Any, folder: Path) -> Path:
+    """Export the transformer of a loaded sentence-transformers model into ``folder``
+    (input ids and attention mask -> hidden states), written beside and renamed into place."""
+    import torch
+
+    target = folder / QUERY_MODEL
+    if target.is_file():
+        return target
+    transformer = st_model[0].auto_model.eval()
+    sample = st_model.tokenizer(["query: een voorbeeld", "query: nog een voorbeeld"],
+                                return_tensors="pt", padding=True)
+
+    class Hidden(torch.nn.Module):  # the graph takes plain tensors, returns hidden states
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner = transformer
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            return self.inner(input_ids=input_ids,
+                              attention_mask=attention_mask).last_hidden_state
+
+    tmp = folder / f".{QUERY_MODEL}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
+    dynamic = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+               "hidden": {0: "batch", 1: "seq"}}
+    try:
+        # The tracer warns about shape-dependent branches of the attention code; the graph is
+        # checked against the full model's vectors (`tests/test_provision.py`).
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(Hidden(), (sample["input_ids"], sample["attention_mask"]),
+                              str(tmp), input_names=["input_ids", "attention_mask"],
+                              output_names=["hidden"], dynamic_axes=dynamic,
+                              opset_version=17, dynamo=False)
+        tmp.chmod(0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+class OnnxQueries:
+    """The query side of the model: tokenize with the prompt, run, mean-pool, normalise."""
+
+    def __init__(self, folder: Path, prompt: str, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self._tokenizer.enable_truncation(_MAX_TOKENS)
+        options = ort.SessionOptions()
+        # Basic graph rewrites only: the full set costs a second at every start for a few
+        # milliseconds a question.
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        if threads:
+            options.intra_op_num_threads = threads
+        self._session = ort.InferenceSession(str(folder / QUERY_MODEL), options,
+                                             providers=["CPUExecutionProvider"])
+        self._prompt = prompt
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """L2-normalised float32 rows, one per text, in batches of similar length (memory
+        grows with batch × length², and padding does not change a row)."""
+        encodings = self._tokenizer.encode_batch([self._prompt + t for t in texts])
+        out = np.zeros((len(encodings), 0), dtype=np.float32)
+        order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
+        for start in range(0, len(order), _BATCH):
+            rows = order[start : start + _BATCH]
+            vectors = self._run([encodings[i].ids for i in rows])
+            if out.shape[1] == 0:
+                out = np.zeros((len(encodings), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+        return out
+
+    def _run(self, token_ids: Sequence[Sequence[int]]) -> np.ndarray:
+        width = max(len(t) for t in token_ids)
+        ids = np.zeros((len(token_ids), width), dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for row, tokens in enumerate(token_ids):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+
+
+def query_encoder(folder: Path, prompt: str) -> OnnxQueries | None:
+    """The ONNX query encoder of a model folder, or None when it has no export yet or
+    onnxruntime is missing (questions then go to the full model)."""
+    if not (folder / QUERY_MODEL).is_file():
+        return None
+    try:
+        return OnnxQueries(folder, prompt)
+    except (ImportError, OSError, RuntimeError):  # onnxruntime's load errors are RuntimeErrors
+        return None

@@ -1,0 +1,253 @@
+"""Relevance: features of a retrieved passage, and the probability that it answers the question.
+
+One best cosine cannot tell an unanswerable but on-topic question (the corpus speaks of the
+subject, not of this policy) from an answerable one asked in English, which scores lower
+cosines: their bands overlap. How far the passage stands out from the other documents and
+from the index as a whole, whether the question's rarer words occur in it at all, and the
+question's language separate them better. The features are pure functions over the
+per-passage score arrays; the model is a logistic regression per language, stored as a
+small JSON file (`RelevanceModel`) and trained by ``eval/train_relevance.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import RagError
+from rag.types import Language
+
+# Every feature `feature_values` computes; a model uses a subset, and a name "a*b" in a model
+# is the product of two of these (an interaction a linear model cannot form itself).
+BASE_FEATURES = (
+    "cos",  # dense cosine of the passage
+    "cos_z",  # that cosine in standard deviations above the mean over all searched passages
+    "doc_margin",  # cosine minus the best cosine in any other document (0: one document)
+    "bm25",  # BM25 of the passage over the query's own ceiling (every word, tf -> infinity)
+    "bm25_rel",  # BM25 of the passage over the best BM25 of any passage
+    "coverage",  # share of the question's stemmed content words found in the passage
+    "idf_coverage",  # the same, each word weighted by its idf
+    "known_coverage",  # idf-weighted share of the question's words the index knows that
+                       # occur in the passage (a word no passage has counts for neither)
+    "known",  # idf-weighted share of the question's words that occur in the index at all
+    "lex_rank",  # 1 / rank of the passage by BM25
+    "dense_rank",  # 1 / rank of the passage by cosine
+    "gap_best",  # best cosine of any passage minus this passage's cosine
+    "agree",  # 1 when the best BM25 passage and the best cosine passage share a document
+    "log_words",  # log of the number of words in the question
+    "log_docs",  # log of the number of documents searched (margins shrink as it grows)
+)
+K1 = 1.2  # BM25 k1 of rag.store.lexical.LexicalSettings: a term scores below idf · (k1 + 1)
+
+
+class RelevanceError(RagError):
+    """The relevance model file is missing, malformed or made for other features."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the features of one question's hits are computed from.
+
+    Arrays have one entry per passage row; ``keep`` (optional) masks out rows a filter
+    excludes, so the features see only what could have been shown. ``query_tokens`` are the
+    question's unique stemmed content words and ``df`` their document frequencies in the
+    lexical index of ``n_passages`` passages. Statistics over all rows are computed once
+    per question, on first use, however many hits are judged.
+    """
+
+    dense: np.ndarray
+    lexical: np.ndarray
+    doc_of_row: np.ndarray
+    query_tokens: tuple[str, ...]
+    df: np.ndarray
+    n_passages: int
+    n_words: int
+    keep: np.ndarray | None = None
+
+    @cached_property
+    def _summary(self) -> _Summary:
+        rows = np.flatnonzero(self.keep) if self.keep is not None else np.arange(len(self.dense))
+        dense = self.dense[rows].astype(np.float64)
+        lexical, docs = self.lexical[rows], self.doc_of_row[rows]
+        if not len(rows):
+            return _Summary(dense, lexical, 0.0, 0.0, 0.0, -1, -math.inf, 0.0, 0.0, 0, 0.0)
+        best_row = int(np.argmax(dense))
+        best_doc = int(docs[best_row])
+        others = dense[docs != best_doc]
+        idf = lucene_idf(self.df, self.n_passages)
+        best_lexical = float(lexical.max(initial=0.0))
+        agree = float(best_lexical > 0 and docs[int(np.argmax(lexical))] == best_doc)
+        return _Summary(dense, lexical, float(dense.mean()), float(dense.std()),
+                        float(dense[best_row]), best_doc,
+                        float(others.max()) if len(others) else -math.inf, best_lexical,
+                        agree, len(np.unique(docs)), float(idf.sum()))
+
+
+@dataclass(frozen=True)
+class _Summary:
+    dense: np.ndarray  # kept rows only
+    lexical: np.ndarray
+    mean: float
+    std: float
+    best: float  # best cosine
+    best_doc: int
+    runner_up: float  # best cosine outside the best document (-inf: one document)
+    best_lexical: float
+    agree: float
+    n_docs: int
+    idf_total: float
+
+
+def lucene_idf(df: np.ndarray, n: int) -> np.ndarray:
+    """BM25's (Lucene) idf; a word the index never saw gets the highest idf."""
+    df = np.asarray(df, dtype=np.float64)
+    return np.log1p((n - df + 0.5) / (df + 0.5))
+
+
+def feature_values(ev: Evidence, row: int,
+                   passage_tokens: Collection[str]) -> dict[str, float]:
+    """Every `BASE_FEATURES` value of passage ``row`` for the question in ``ev``.
+
+    ``passage_tokens`` are the passage's stemmed words (`rag.store.lexical.LexicalIndex.tokenize`).
+    """
+    s = ev._summary
+    cos, bm25 = float(ev.dense[row]), float(ev.lexical[row])
+    # The best cosine in any other document than this passage's.
+    other = s.runner_up if int(ev.doc_of_row[row]) == s.best_doc else s.best
+    idf = lucene_idf(ev.df, ev.n_passages)
+    total = s.idf_total
+    found = np.array([t in passage_tokens for t in ev.query_tokens], dtype=bool)
+    known = float(idf[ev.df > 0].sum())
+    return {
+        "cos": cos,
+        "cos_z": (cos - s.mean) / s.std if s.std > 0 else 0.0,
+        "doc_margin": cos - other if math.isfinite(other) else 0.0,
+        "bm25": bm25 / (total * (K1 + 1)) if total > 0 else 0.0,
+        "bm25_rel": bm25 / s.best_lexical if s.best_lexical > 0 else 0.0,
+        "coverage": float(found.mean()) if len(found) else 0.0,
+        "idf_coverage": float(idf[found].sum()) / total if total > 0 else 0.0,
+        "known_coverage": (float(idf[found].sum()) / known if known > 0 else 0.0),
+        "known": known / total if total > 0 else 0.0,
+        "lex_rank": 1.0 / (1 + int((s.lexical > bm25).sum())),
+        "dense_rank": 1.0 / (1 + int((s.dense > cos).sum())),
+        "gap_best": s.best - cos,
+        "agree": s.agree,
+        "log_words": math.log(max(ev.n_words, 1)),
+        "log_docs": math.log(max(s.n_docs, 1)),
+    }
+
+
+def feature_vector(values: Mapping[str, float], names: Sequence[str]) -> np.ndarray:
+    """The named features from `feature_values`, products ("a*b") included, in order."""
+    out = []
+    for name in names:
+        factors = name.split("*")
+        out.append(math.prod(values[f] for f in factors))
+    return np.array(out, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class LanguageModel:
+    """One language's logistic regression over standardised features, and its cut."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float  # abstain when the top hit's probability is below this
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """P(relevant) for one feature row or a (n, features) matrix."""
+        z = ((np.asarray(x, dtype=np.float64) - np.array(self.mean)) / np.array(self.scale)
+             @ np.array(self.weights) + self.bias)
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+
+
+@dataclass(frozen=True)
+class RelevanceModel:
+    """Two judgements per question language, from a passage's `feature_values`.
+
+    ``probability``: that the top hit answers the question (the confidence; below the
+    language's threshold the searcher abstains). ``hit_probability``: that a given hit, at
+    any rank, is an answer (its relevance label, `rag.types.relevance_band`).
+    """
+
+    model_id: str
+    features: tuple[str, ...]
+    languages: Mapping[Language, LanguageModel]
+    hit_features: tuple[str, ...]
+    hit_languages: Mapping[Language, LanguageModel]
+    trained_with: str = ""
+
+    def probability(self, values: Mapping[str, float], language: Language) -> float:
+        """P(the top hit answers) from the top hit's `feature_values`."""
+        return float(self._for(language).probability(feature_vector(values, self.features)))
+
+    def hit_probability(self, values: Mapping[str, float], language: Language) -> float:
+        """P(this hit answers) from its `feature_values`."""
+        model = self.hit_languages.get(language) or self.hit_languages[Language.NL]
+        return float(model.probability(feature_vector(values, self.hit_features)))
+
+    def threshold(self, language: Language) -> float:
+        """The abstention cut for questions in ``language``."""
+        return self._for(language).threshold
+
+    def to_json(self) -> dict[str, object]:
+        """The stored form, read back by `load_relevance`."""
+        return {
+            "model_id": self.model_id,
+            "features": list(self.features), "languages": _languages_json(self.languages),
+            "hit_features": list(self.hit_features),
+            "hit_languages": _languages_json(self.hit_languages),
+            "trained_with": self.trained_with,
+        }
+
+    def _for(self, language: Language) -> LanguageModel:
+        return self.languages.get(language) or self.languages[Language.NL]
+
+
+def load_relevance(path: Path) -> RelevanceModel:
+    """Read a model file written by ``eval/train_relevance.py``; refuse a malformed one
+    with the command that retrains it."""
+    fix = f"retrain it with: python eval/train_relevance.py --index DIR --out {path}"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        model = RelevanceModel(
+            str(raw["model_id"]), tuple(str(f) for f in raw["features"]),
+            _languages(raw["languages"]), tuple(str(f) for f in raw["hit_features"]),
+            _languages(raw["hit_languages"]), str(raw.get("trained_with", "")))
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise RelevanceError(f"relevance model {path} is missing or unreadable ({exc}); "
+                             f"{fix}") from None
+    names = (*model.features, *model.hit_features)
+    unknown = {f for name in names for f in name.split("*")} - set(BASE_FEATURES)
+    fits = all(
+        {len(features)} == {len(v) for m in languages.values()
+                            for v in (m.mean, m.scale, m.weights)}
+        and Language.NL in languages
+        for features, languages in ((model.features, model.languages),
+                                    (model.hit_features, model.hit_languages)))
+    if unknown or not fits:
+        raise RelevanceError(f"relevance model {path} does not fit this version "
+                             f"(unknown features: {sorted(unknown) or 'none'}); {fix}")
+    return model
+
+
+def _languages(raw: Mapping[str, Any]) -> dict[Language, LanguageModel]:
+    return {Language(lang): LanguageModel(
+        tuple(float(v) for v in m["mean"]), tuple(float(v) for v in m["scale"]),
+        tuple(float(v) for v in m["weights"]), float(m["bias"]), float(m["threshold"]))
+        for lang, m in raw.items()}
+
+
+def _languages_json(languages: Mapping[Language, LanguageModel]) -> dict[str, object]:
+    return {lang.value: {"mean": list(m.mean), "scale": list(m.scale),
+                         "weights": list(m.weights), "bias": m.bias, "threshold": m.threshold}
+            for lang, m in languages.items()}
