@@ -254,10 +254,12 @@ def _hit(rank: int, score: float, doc_id: str = "d", vraag: int = 1,
 
 
 def test_the_cut_uses_the_calibrated_relevance_when_there_is_one() -> None:
-    hits = (_hit(1, 1.0, vraag=1, relevance=0.9), _hit(2, 0.9, vraag=2, relevance=0.49),
+    assert RELEVANCE_CUT == 0.2  # the lower bound of "redelijk"
+    hits = (_hit(1, 1.0, vraag=1, relevance=0.9), _hit(2, 0.9, vraag=2, relevance=0.19),
             _hit(3, 0.2, vraag=3, relevance=RELEVANCE_CUT))
-    kept = relevant(Answer("q", hits, abstained=True))  # the calibration decides, not abstention
-    assert [h.chunk.vraag for h in kept] == [(1,), (3,)]
+    # the probability decides, not the ranking score; an abstained search keeps nothing
+    assert [h.chunk.vraag for h in relevant(Answer("q", hits))] == [(1,), (3,)]
+    assert relevant(Answer("q", hits, abstained=True)) == ()
 
 
 def test_without_relevance_the_searchers_own_decision_counts() -> None:

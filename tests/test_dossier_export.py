@@ -266,3 +266,15 @@ def test_rag_dossier_eval_reports_every_measurement(tmp_path: Path) -> None:
     data = json.loads(CliRunner().invoke(main, [*args, "--json"]).stdout)
     assert data["alignment"]["counts"]["kv-document"] == [4, 4]
     assert {r["mode"] for r in data["context"]} == {"none", "append", "fused", "rerank"}
+
+
+def test_desk_follows_the_searcher_in_use(searcher: Searcher, index_dir: Path,
+                                          tmp_path: Path) -> None:
+    embedder = HashingEmbedder(256)
+    rebuilt = Searcher(load_index(index_dir, embedder.model_id), embedder, HASH_MIN_SCORE)
+    current = [searcher]
+    desk = Desk(lambda: current[0], export_dir=tmp_path)
+    first = desk.maker
+    assert desk.maker is first and first.searcher is searcher
+    current[0] = rebuilt  # a rebuild of the index replaced the chat's searcher
+    assert desk.maker is not first and desk.maker.searcher is rebuilt

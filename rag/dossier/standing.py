@@ -36,6 +36,7 @@ from rag.render import relevance_label
 from rag.search.filters import Filter
 from rag.search.searcher import Searcher
 from rag.types import (
+    RELEVANCE_BANDS,
     Answer,
     Dossier,
     EarlierAnswer,
@@ -47,24 +48,23 @@ from rag.types import (
 
 DEFAULT_K = 5
 MAX_K = 20
-# With a calibrated relevance (`Hit.relevance`, the probability the relevance model gives
-# that a hit answers the question): keep answers more likely relevant than not. That lies
-# inside the "redelijk" band (0.2–0.6, `rag.types.RELEVANCE_BANDS`), above its middle.
-RELEVANCE_CUT = 0.5
+# With a calibrated relevance (`Hit.relevance`, the relevance model's probability that a hit
+# answers the question): the lower bound of the "redelijk" band (`rag.types.RELEVANCE_BANDS`),
+# so the dossier keeps what the chat labels "hoog" or "redelijk" and never a "laag" hit. A
+# standing line wants the earlier answers on the subject, not only the one that answers the
+# vraag exactly, and staff untick what they do not need.
+RELEVANCE_CUT = dict(RELEVANCE_BANDS)["redelijk"]
 CANDIDATE_DEPTH = 10  # hits per vraag searched for the set's own answer document
 NEAR_DUPLICATE_DEPTH = 20  # hits per vraag whose questions are compared with the vraag
 
 
 def relevant(answer: Answer) -> tuple[Hit, ...]:
-    """The hits worth showing. By the calibrated relevance when the hits carry one: those at
-    or above `RELEVANCE_CUT`. Without it (``relevance`` None: a model without a relevance
-    model) the searcher's own decision counts: nothing when it abstained (the best
-    passage's cosine is below the model's calibrated threshold), else the hits whose
-    absolute relevance label is not "laag" (`rag.render.relevance_label`: at least 30 % of
-    the vraag's content words found in the earlier vraag and antwoord)."""
-    if any(hit.relevance is not None for hit in answer.hits):
-        return tuple(h for h in answer.hits
-                     if h.relevance is not None and h.relevance >= RELEVANCE_CUT)
+    """The hits worth showing: nothing when the searcher abstained ("Geen eerder antwoord
+    gevonden": by the relevance model, or by the best cosine for a model without one), else
+    the hits whose relevance label is not "laag" (`rag.render.relevance_label`): a
+    calibrated probability of at least `RELEVANCE_CUT`, or without one (``relevance``
+    None) at least 30 % of the vraag's content words found in the earlier vraag and
+    antwoord."""
     if answer.abstained:
         return ()
     return tuple(h for h in answer.hits if relevance_label(h, answer.question) != "laag")
