@@ -47,37 +47,6 @@ def torch_int8(st_model: Any, batch_size: int) -> Encode:
     return encode
 
 
-def export_onnx(st_model: Any, folder: Path) -> Path:
-    """Export the transformer (input ids, attention mask -> hidden states) to ONNX once."""
-    import torch
-
-    path = folder / "model.onnx"
-    if path.is_file():
-        return path
-    folder.mkdir(parents=True, exist_ok=True)
-    transformer = st_model[0].auto_model.eval()
-    sample = st_model.tokenizer(["passage: een voorbeeld"] * 2, return_tensors="pt",
-                                padding=True)
-
-    class Wrapped(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.inner = transformer
-
-        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
-            return self.inner(input_ids=input_ids,
-                              attention_mask=attention_mask).last_hidden_state
-
-    dynamic = {"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
-               "hidden": {0: "batch", 1: "seq"}}
-    with torch.no_grad():
-        torch.onnx.export(Wrapped(), (sample["input_ids"], sample["attention_mask"]),
-                          str(path), input_names=["input_ids", "attention_mask"],
-                          output_names=["hidden"], dynamic_axes=dynamic, opset_version=17,
-                          dynamo=False)
-    return path
-
-
 def quantise_onnx(fp32: Path) -> Path:
     """Dynamic int8 quantisation of an exported model (weights int8, activations on the fly)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,36 +91,49 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def app_first_answer(index: Path) -> dict[str, Any]:
-    """Start ``app.py`` and ask one question over Gradio's HTTP API; seconds from Popen."""
+@contextmanager
+def running_app(index: Path, log_name: str = "app.log") -> Iterator[tuple[str, float]]:
+    """``app.py`` over ``index`` on a free loopback port: (its URL, seconds from start until
+    it served its page); stopped afterwards."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = CACHE / "app.log"
     CACHE.mkdir(parents=True, exist_ok=True)
+    log = CACHE / log_name
     started = time.perf_counter()
     with log.open("wb") as sink:
         proc = subprocess.Popen([sys.executable, "app.py", "--index", str(index), "--port",
                                  str(port)], cwd=ROOT, stdout=sink, stderr=subprocess.STDOUT,
                                 env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "False"})
     try:
-        serving = _wait(url, proc, started, log)
-        body = json.dumps({"data": [QUESTION, [], 5, "Alle vergaderjaren",
-                                    "Alle ministeries"]}).encode()
-        request = urllib.request.Request(f"{url}/gradio_api/call/ask", body,
-                                         {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=60) as response:
-            event = json.loads(response.read())["event_id"]
-        with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event}",
-                                    timeout=START_TIMEOUT) as response:
-            text = response.read().decode()
-        answered = time.perf_counter() - started
-        ok = "event: complete" in text and "vb-hit" in text
+        yield url, _wait(url, proc, started, log)
     finally:
         proc.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def ask_app(url: str, question: str, timeout: float = START_TIMEOUT) -> str:
+    """One question through Gradio's HTTP API, as a browser asks it: the event stream."""
+    body = json.dumps({"data": [question, [], 5, "Alle vergaderjaren",
+                                "Alle ministeries"]}).encode()
+    request = urllib.request.Request(f"{url}/gradio_api/call/ask", body,
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        event = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event}",
+                                timeout=timeout) as response:
+        return response.read().decode()
+
+
+def app_first_answer(index: Path) -> dict[str, Any]:
+    """Start ``app.py`` and ask one question over Gradio's HTTP API; seconds from start."""
+    started = time.perf_counter()
+    with running_app(index) as (url, serving):
+        text = ask_app(url, QUESTION)
+        answered = time.perf_counter() - started
+    ok = "event: complete" in text and "vb-hit" in text
     return {"serving_s": serving, "first_answer_s": answered, "ok": ok, "load": load_average()}
 
 

@@ -202,8 +202,11 @@ def backend_comparison(embedder: Any, passages: list[str], batch_size: int,
     if ort_path and ort_path not in sys.path:
         sys.path.append(ort_path)
     try:
+        from rag.models.onnx import export_query_model
+
         onnx_dir = CACHE / "onnx"
-        fp32_path = backends.export_onnx(model, onnx_dir)
+        onnx_dir.mkdir(parents=True, exist_ok=True)
+        fp32_path = export_query_model(model, onnx_dir)  # the graph the chat's questions use
         encoders["onnx fp32"] = backends.onnx_encoder(model, fp32_path, batch_size, 2)
         encoders["onnx int8 (dynamic)"] = backends.onnx_encoder(
             model, backends.quantise_onnx(fp32_path), batch_size, 2)

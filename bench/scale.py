@@ -47,6 +47,7 @@ def scaled_index(n: int, force: bool = False) -> Path:
     from rag.config import Settings
     from rag.ingest.corpus import load_corpus
     from rag.models.provision import model_revision
+    from rag.store.coarse import wants_coarse, write_coarse
     from rag.store.index import current_generation, save_index
     from rag.store.lexical import LexicalIndex, LexicalSettings, save_into_generation, tokenize
     from rag.types import DocRecord
@@ -72,11 +73,30 @@ def scaled_index(n: int, force: bool = False) -> Path:
 
     bm25 = bm25s.BM25(k1=settings.k1, b=settings.b, method="lucene")
     bm25.index([tokens[i % len(tokens)] for i in range(n)], show_progress=False)
-    save_index(path, model_id=f"{MODEL}@{model_revision()}", vectors=replicate(base, n, SIGMA),
-               chunks=all_chunks, documents=records, chunking=Settings().chunking,
-               extra=lambda gen: save_into_generation(LexicalIndex(bm25, settings), gen))
+    vectors = replicate(base, n, SIGMA)
+    timings: dict[str, float] = {}
+
+    def extra(generation: Path) -> list[str]:
+        files = save_into_generation(LexicalIndex(bm25, settings), generation)
+        if wants_coarse(n):  # as a build of this size would (rag.build)
+            started = time.perf_counter()
+            files.append(write_coarse(generation, vectors))
+            timings["coarse_build_s"] = time.perf_counter() - started
+        return files
+
+    save_index(path, model_id=f"{MODEL}@{model_revision()}", vectors=vectors,
+               chunks=all_chunks, documents=records, chunking=Settings().chunking, extra=extra)
     assert current_generation(path).is_dir()
+    path.with_suffix(".json").write_text(json.dumps(timings), "utf-8")
     return path
+
+
+def build_timings(path: Path) -> dict[str, float]:
+    """What `scaled_index` measured while writing ``path`` (the coarse index's build time)."""
+    try:
+        return json.loads(path.with_suffix(".json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 def run_worker(index: Path, n_queries: int, timeout: float = 3600) -> dict[str, Any]:
@@ -139,6 +159,7 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
         for name, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
             stages[name].append(seconds)
     return {
+        **(_against_exact(searcher, asked) if searcher.uses_candidates else {}),
         "n": searcher.index.faiss_index.ntotal, "queries": len(asked),
         "faiss": type(searcher.index.faiss_index).__name__,
         "threads": faiss.omp_get_max_threads(),
@@ -148,6 +169,29 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
                                                   for k, v in stages.items()},
         "rss_loaded_mb": rss_loaded, "peak_rss_mb": peak_rss_mb(), "load": load_average(),
     }
+
+
+def _against_exact(searcher: Any, asked: list[str]) -> dict[str, Any]:
+    """Candidate search against exact search on the same index and questions: recall@10 of
+    the ten best numbered answers (hybrid, as the chat ranks, and dense alone), and the
+    seconds of `Searcher.rank` each way (question vectors cached: scoring alone)."""
+    from rag.search.searcher import Searcher
+
+    exact = Searcher(searcher.index, searcher.embedder, min_score=searcher.min_score,
+                     lexical=searcher.lexical, relevance=searcher.relevance, exact=True)
+    recall: dict[str, list[float]] = {"hybrid": [], "dense": []}
+    seconds: dict[str, list[float]] = {"candidates": [], "exact": []}
+    for question in asked:
+        for retriever, values in recall.items():
+            rows = []
+            for name, which in (("candidates", searcher), ("exact", exact)):
+                started = time.perf_counter()
+                rows.append({r for r, _ in which.rank(question, 10, retriever=retriever).rows})
+                if retriever == "hybrid":
+                    seconds[name].append(time.perf_counter() - started)
+            values.append(len(rows[0] & rows[1]) / max(len(rows[1]), 1))
+    return {"recall10": {k: float(np.mean(v)) for k, v in recall.items()},
+            "rank_ms": {k: stats_ms(v).__dict__ for k, v in seconds.items()}}
 
 
 def main() -> None:

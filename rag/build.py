@@ -16,6 +16,7 @@ from rag.errors import IndexError_, RagError
 from rag.ingest.cache import ParseCache, read_cache, source_hash, write_cache
 from rag.ingest.corpus import CorpusLoad, Skipped, corpus_stamp, load_corpus
 from rag.models.embed import Embedder
+from rag.store.coarse import COARSE_FILE, wants_coarse, write_coarse
 from rag.store.folder import CURRENT, IndexFolder
 from rag.store.index import (
     Manifest,
@@ -137,7 +138,10 @@ def _build(folder: IndexFolder, corpus_dir: Path, settings: Settings, embedder: 
         # index a chat loads (a damaged one is read as empty and files are parsed again).
         assert corpus.cache is not None
         write_cache(corpus.cache.entries.values(), generation / PARSE_CACHE)
-        return save_into_generation(lexical, generation)
+        files = save_into_generation(lexical, generation)
+        if wants_coarse(len(chunks), settings.coarse_from):
+            files.append(write_coarse(generation, vectors))
+        return files
 
     save_index(
         folder, model_id=embedder.model_id, model_name=embedder.name, vectors=vectors,
@@ -157,7 +161,9 @@ def _up_to_date(settings: Settings, embedder: Embedder, corpus_dir: Path) -> Man
     except IndexError_:
         return None
     same = (manifest.stamp == Stamp(corpus_stamp(corpus_dir), BUILD_VERSION)
-            and manifest.model_id == embedder.model_id and manifest.chunking == settings.chunking)
+            and manifest.model_id == embedder.model_id and manifest.chunking == settings.chunking
+            and (COARSE_FILE in manifest.checksums)
+            == wants_coarse(manifest.n_chunks, settings.coarse_from))
     return manifest if same else None
 
 

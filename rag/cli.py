@@ -15,6 +15,7 @@ from rag import __version__
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL, Settings
 from rag.errors import RagError
 from rag.opendata.commands import fetch, sync
+from rag.store.coarse import COARSE_MIN_PASSAGES
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # The values of rag.search.rank.Retriever, spelled out so that `rag --help` imports no numpy.
@@ -86,8 +87,12 @@ def main() -> None:
                    "(env RAG_SCHEDULER); the index is still written here.")
 @click.option("--workers", type=click.IntRange(1), metavar="N",
               help="Embed on a local Dask cluster of N one-thread worker processes.")
+@click.option("--coarse-from", type=click.IntRange(1), metavar="N",
+              default=COARSE_MIN_PASSAGES, show_default=True,
+              help="From N passages on, also write a coarse (IVF) index, so questions score "
+                   "exactly only candidates instead of every passage.")
 def build(corpus_dir: Path, index_dir: Path, model: str, full: bool, scheduler: str | None,
-          workers: int | None) -> None:
+          workers: int | None, coarse_from: int) -> None:
     """Build or update the index over a corpus folder (incremental unless --full).
 
     \b
@@ -103,7 +108,7 @@ def build(corpus_dir: Path, index_dir: Path, model: str, full: bool, scheduler: 
     if scheduler and workers:
         raise click.UsageError("give --scheduler (a running cluster) or --workers (a local "
                                "one), not both")
-    settings = Settings(index_dir=index_dir, model=model)
+    settings = Settings(index_dir=index_dir, model=model, coarse_from=coarse_from)
     embedder: Embedder = load_embedder(model, batch_size=settings.batch_size, notify=_notify)
     bar: Any = None
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.models.registry import DEFAULT_MODEL
+from rag.store.coarse import COARSE_MIN_PASSAGES
 from rag.types import ChunkSettings
 
 DEFAULT_INDEX_DIR = Path("index")
@@ -22,3 +23,4 @@ class Settings:
     chunking: ChunkSettings = field(default_factory=ChunkSettings)
     batch_size: int = 16
     min_score: float | None = None  # None: the model's calibrated threshold, if it has one
+    coarse_from: int = COARSE_MIN_PASSAGES  # passages from which a build adds candidate search

@@ -6,6 +6,7 @@ Clusters here are `LocalCluster`s of worker processes on this machine, reached e
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,17 @@ def test_a_running_cluster_embeds_only_what_changed(corpus: Path, tmp_path: Path
                 "--scheduler", scheduler, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     assert "1 embedded, 83 vectors reused" in again.stdout
+
+
+def test_one_scheduler_serves_builds_of_different_models(corpus: Path, tmp_path: Path,
+                                                        scheduler: str) -> None:
+    for model in ("hash:256", "hash:128", "hash:256"):
+        done = run("build", "--corpus", str(corpus), "--index", model.replace(":", "-"),
+                   "--model", model, "--full", "--scheduler", scheduler, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        manifest = json.loads((tmp_path / model.replace(":", "-") / "current" /
+                               "manifest.json").read_text(encoding="utf-8"))
+        assert manifest["model_id"] == model and manifest["dim"] == int(model[5:])
 
 
 def test_cluster_options_and_errors_are_one_line(corpus: Path, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 from rag.errors import ModelError
 from rag.models.embed import Embedder, load_embedder
 
-PLUGIN = "vraagbaak-model"
+PLUGIN = "vraagbaak-model"  # a worker's plugin is named per model and batch size (plugin_name)
 _INSTALL_HINT = "pip install 'vraagbaak[cluster]' (dask.distributed)"
 
 
@@ -31,6 +31,13 @@ def _distributed() -> Any:
     except ImportError as exc:
         raise ModelError(f"building on a cluster needs dask.distributed: {_INSTALL_HINT}") from exc
     return distributed
+
+
+def plugin_name(model: str, batch_size: int) -> str:
+    """One plugin per model and batch size: a registered plugin is idempotent (a second
+    build of the same model reuses the loaded one), so a build of another model on a
+    long-running scheduler must not find the first one under the same name."""
+    return f"{PLUGIN}:{model}:{batch_size}"
 
 
 def model_plugin(model: str, batch_size: int) -> Any:
@@ -59,16 +66,16 @@ def model_plugin(model: str, batch_size: int) -> Any:
     return ModelOnWorker()
 
 
-def _embed_on_worker(texts: list[str]) -> np.ndarray:
+def _embed_on_worker(texts: list[str], plugin: str) -> np.ndarray:
     from distributed import get_worker
 
     worker: Any = get_worker()
-    return worker.plugins[PLUGIN].embedder.embed_documents(texts)
+    return worker.plugins[plugin].embedder.embed_documents(texts)
 
 
-def _model_id_on_worker(dask_worker: Any) -> str:
+def _model_id_on_worker(dask_worker: Any, plugin: str) -> str:
     """Run by `Client.run`, which passes the worker itself."""
-    return str(dask_worker.plugins[PLUGIN].embedder.model_id)
+    return str(dask_worker.plugins[plugin].embedder.model_id)
 
 
 class ClusterEmbedder:
@@ -78,8 +85,9 @@ class ClusterEmbedder:
         self.local = local
         self.client = client
         self._group = batch_size * 4  # the in-process embedder's unit of work
-        client.register_plugin(model_plugin(local.name, batch_size), name=PLUGIN)
-        ids = set(client.run(_model_id_on_worker).values())
+        self._plugin = plugin_name(local.name, batch_size)
+        client.register_plugin(model_plugin(local.name, batch_size), name=self._plugin)
+        ids = set(client.run(_model_id_on_worker, plugin=self._plugin).values())
         if not ids:
             raise ModelError("the cluster has no workers; start some with: dask worker "
                              "tcp://SCHEDULER:8786")
@@ -117,7 +125,7 @@ class ClusterEmbedder:
         groups = [order[start : start + self._group] for start in range(0, len(order),
                                                                           self._group)]
         futures = self.client.map(_embed_on_worker, [[texts[i] for i in g] for g in groups],
-                                  pure=False)
+                                  plugin=self._plugin, pure=False)
         position = {future.key: n for n, future in enumerate(futures)}
         out: np.ndarray | None = None
         for future, vectors in distributed.as_completed(futures, with_results=True):

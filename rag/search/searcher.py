@@ -20,6 +20,7 @@ from rag.config import Settings
 from rag.errors import QueryError
 from rag.models.embed import Embedder, load_embedder
 from rag.models.registry import model_spec
+from rag.search.candidates import candidate_dense
 from rag.search.filters import Filter
 from rag.search.judge import Judgement, evidence, fusion_for, judge, relevance_for
 from rag.search.language import detect_language
@@ -34,6 +35,7 @@ from rag.search.rank import (
     top_rows,
 )
 from rag.search.relevance import Evidence, RelevanceModel
+from rag.store.coarse import load_coarse
 from rag.store.index import Index, load_index
 from rag.store.lexical import LEXICAL_DIR, LexicalIndex, build_lexical, load_lexical
 from rag.types import Answer, Chunk, Hit, Language, UnitKey
@@ -62,7 +64,8 @@ class Searcher:
     that is not Dutch the BM25 part is weighted out, `rag.search.judge.fusion_for`; or as
     ``fusions`` says). ``relevance`` judges every hit
     and decides abstention; ``min_score``, when given, decides abstention instead by the
-    best dense cosine. Neither: never abstain.
+    best dense cosine. Neither: never abstain. An index with a coarse index (large ones,
+    `rag.store.coarse`) is searched through candidates unless ``exact``.
     """
 
     def __init__(self, index: Index, embedder: Embedder, min_score: float | None = None,
@@ -70,7 +73,8 @@ class Searcher:
                  retriever: Retriever = Retriever.HYBRID,
                  fusion: FusionSettings = DEFAULT_FUSION,
                  relevance: RelevanceModel | None = None,
-                 fusions: Mapping[Language, FusionSettings] | None = None) -> None:
+                 fusions: Mapping[Language, FusionSettings] | None = None,
+                 exact: bool = False) -> None:
         self.index = index
         self.embedder = embedder
         self.min_score = min_score
@@ -82,12 +86,20 @@ class Searcher:
         # A view is safe: this Searcher keeps its Index, and so FAISS's storage, alive.
         self._vectors = (index.vectors_view() if index.chunks
                          else np.zeros((0, 1), dtype=np.float32))
+        # Large indexes only: candidates instead of every passage (rag.store.coarse).
+        # ``exact`` scores every passage anyway: the reference candidates are measured by.
+        self._coarse = None if exact else load_coarse(index.generation, len(index.chunks))
         position = {doc_id: i for i, doc_id in enumerate(index.documents)}
         self._doc_of_row = np.array([position[c.doc_id] for c in index.chunks], dtype=np.int64)
         self._parts = _split_answers(index.chunks)
         self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._tokens: dict[int, set[str]] = {}
+
+    @property
+    def uses_candidates(self) -> bool:
+        """Whether questions score candidates (a large index's coarse index), not all rows."""
+        return self._coarse is not None
 
     def rank(self, question: object, k: int = 5, where: Filter | None = None,
              retriever: Retriever | str | None = None) -> Ranking:
@@ -106,14 +118,17 @@ class Searcher:
             raise QueryError(f"unknown retriever {retriever!r}: use one of "
                              f"{', '.join(r.value for r in Retriever)}") from None
         language = detect_language(text)
+        filtered = where is not None and where.active
+        keep = self._rows_passing(where) if where is not None and filtered else None
+        vector = self._query_vector(text)
+        needs_lexical = (chosen is not Retriever.DENSE or self.relevance is not None
+                         or self._coarse is not None)
+        lexical = self.lexical.scores(text) if needs_lexical else None
         # One BLAS thread for a matrix-vector product: idle BLAS threads spin for a while
         # after it and steal the CPU the model needs for the next question (2 cores).
         with threadpool_limits(limits=1, user_api="blas"):
-            dense = dense_scores(self._vectors, self._query_vector(text))
-        needs_lexical = chosen is not Retriever.DENSE or self.relevance is not None
-        lexical = self.lexical.scores(text) if needs_lexical else None
-        filtered = where is not None and where.active
-        keep = self._rows_passing(where) if where is not None and filtered else None
+            dense = (dense_scores(self._vectors, vector) if self._coarse is None
+                     else candidate_dense(self._vectors, self._coarse, vector, lexical, keep))
         fusion = self.fusions[language]
         rows = self._best_answers(combine(chosen, dense, lexical, fusion), k, keep)
         return Ranking(text, language, dense, lexical, keep, rows)

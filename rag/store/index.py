@@ -26,7 +26,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -160,7 +160,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
             flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
         # Serialised in memory and written by Python, so a full disk is an OSError like
         # every other write rather than a RuntimeError from inside FAISS.
-        _write_bytes(generation / VECTORS, faiss.serialize_index(flat).tobytes())
+        write_bytes(generation / VECTORS, faiss.serialize_index(flat).tobytes())
         _write_jsonl(generation / CHUNKS, (asdict(c) for c in chunks))
         _write_jsonl(generation / DOCUMENTS, (asdict(d) for d in documents))
         extra_files = extra(generation) if extra is not None else []
@@ -172,7 +172,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
                        for name in (VECTORS, CHUNKS, DOCUMENTS, *extra_files)},
             model_name=model_name or name_for_id(model_id), stamp=stamp or Stamp(),
         )
-        _write_bytes(generation / MANIFEST,
+        write_bytes(generation / MANIFEST,
                      json.dumps(asdict(manifest), indent=2, ensure_ascii=False).encode())
         _fsync_dir(generation)
         folder.swap_in(generation)
@@ -239,7 +239,7 @@ def load_index(path: Path, expected_model_id: str | None = None) -> Index:
     return Index(path, manifest, faiss_index, chunks, documents, gen)
 
 
-def _read_vectors(path: Path) -> object:
+def _read_vectors(path: Path) -> Any:  # faiss.Index; faiss is imported lazily
     """The vectors, memory-mapped read-only: every process serving this generation shares
     the operating system's one copy of the file instead of holding its own (a generation's
     files never change; a deleted one stays readable while mapped)."""
@@ -319,7 +319,8 @@ def _write_jsonl(path: Path, rows: object) -> None:
         os.fsync(fh.fileno())
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write a new file of a generation to disk (never over an existing one)."""
     with path.open("xb") as fh:
         fh.write(data)
         fh.flush()

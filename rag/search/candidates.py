@@ -1,0 +1,41 @@
+"""Dense scores from candidates: exact cosines for the passages a coarse index and BM25 name,
+the lowest cosine found for every other passage.
+
+The hybrid ranking (`rag.search.rank.combine`) wants a dense score for every row, scaled
+between the lowest and the highest cosine. With a coarse index (`rag.store.coarse`, large
+indexes only) the searcher scores exactly: the IVF top-N nearest the question, the BM25
+top-N, and the few passages farthest from the question (so the lowest cosine, and with it
+the scaling, stays that of exact search). Every other row gets that lowest cosine: it can
+still rank on its BM25 score, never on a dense score it was not given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rag.store.coarse import CANDIDATES, CoarseIndex
+
+
+def candidate_dense(vectors: np.ndarray, coarse: CoarseIndex, query: np.ndarray,
+                    lexical: np.ndarray | None, keep: np.ndarray | None) -> np.ndarray:
+    """One dense score per row of ``vectors``: exact for the candidates (see module)."""
+    query = np.asarray(query, dtype=np.float32)
+    parts = [coarse.nearest(query, CANDIDATES, keep), coarse.farthest(query, keep)]
+    if lexical is not None:
+        parts.append(_best_lexical(lexical, keep, CANDIDATES))
+    rows = np.unique(np.concatenate(parts).astype(np.int64))
+    if not len(rows):  # the filter keeps no passage
+        return np.full(len(vectors), -1.0, dtype=np.float32)
+    exact = np.asarray(vectors[rows] @ query, dtype=np.float32)
+    dense = np.full(len(vectors), exact.min(), dtype=np.float32)
+    dense[rows] = exact
+    return dense
+
+
+def _best_lexical(lexical: np.ndarray, keep: np.ndarray | None, n: int) -> np.ndarray:
+    """Rows of the ``n`` best BM25 scores among the kept rows with any word in common."""
+    scores = lexical if keep is None else np.where(keep, lexical, 0.0)
+    matched = np.flatnonzero(scores > 0)
+    if len(matched) > n:
+        matched = matched[np.argpartition(-scores[matched], n - 1)[:n]]
+    return matched
