@@ -15,13 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.models.embed import Embedder
+from rag.models.embed import Embedder, WrappedEmbedder
 
 KEYS = "keys.json"
 VECTORS = "vectors.npy"
 
 
-class CachedEmbedder:
+class CachedEmbedder(WrappedEmbedder):
     """`rag.models.embed.Embedder` that asks the wrapped model only for texts it has not seen.
 
     ``folder`` (optional) is read on creation and written by `save` (also after every call
@@ -29,7 +29,7 @@ class CachedEmbedder:
     """
 
     def __init__(self, inner: Embedder, folder: Path | None = None) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.folder = folder
         self._rows: dict[str, int] = {}
         self._vectors = np.zeros((0, 0), dtype=np.float32)
@@ -37,16 +37,6 @@ class CachedEmbedder:
             keys = json.loads((folder / KEYS).read_text(encoding="utf-8"))
             self._vectors = np.load(folder / VECTORS)
             self._rows = {key: row for row, key in enumerate(keys)}
-
-    @property
-    def name(self) -> str:
-        """The wrapped model's name."""
-        return self.inner.name
-
-    @property
-    def model_id(self) -> str:
-        """The wrapped model's id."""
-        return self.inner.model_id
 
     @property
     def dim(self) -> int:

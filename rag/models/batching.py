@@ -16,37 +16,22 @@ from concurrent.futures import Future
 
 import numpy as np
 
-from rag.models.embed import Embedder
+from rag.models.embed import Embedder, WrappedEmbedder
 
 MAX_BATCH = 32
 
 
-class BatchingEmbedder:
+class BatchingEmbedder(WrappedEmbedder):
     """An `Embedder` whose question embedding is shared by concurrent callers; passages go
     straight to the wrapped embedder."""
 
     def __init__(self, inner: Embedder, max_batch: int = MAX_BATCH) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.max_batch = max_batch
         self._pending: list[tuple[str, Future[np.ndarray]]] = []
         self._lock = threading.Lock()
         self._busy = False
         self.batches: deque[int] = deque(maxlen=10_000)  # recent batch sizes (benchmark)
-
-    @property
-    def name(self) -> str:
-        """The wrapped model's name."""
-        return self.inner.name
-
-    @property
-    def model_id(self) -> str:
-        """The wrapped model's id."""
-        return self.inner.model_id
-
-    @property
-    def dim(self) -> int:
-        """The wrapped model's dimension."""
-        return self.inner.dim
 
     def embed_documents(self, texts: Sequence[str],
                         progress: Callable[[int], None] | None = None) -> np.ndarray:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ModelError
-from rag.models.embed import Embedder, load_embedder
+from rag.models.embed import Embedder, WrappedEmbedder, load_embedder
 
 PLUGIN = "vraagbaak-model"  # a worker's plugin is named per model and batch size (plugin_name)
 _INSTALL_HINT = "pip install 'vraagbaak[cluster]' (dask.distributed)"
@@ -78,11 +78,12 @@ def _model_id_on_worker(dask_worker: Any, plugin: str) -> str:
     return str(dask_worker.plugins[plugin].embedder.model_id)
 
 
-class ClusterEmbedder:
-    """Passages embedded by the workers of a Dask cluster; questions by ``local``."""
+class ClusterEmbedder(WrappedEmbedder):
+    """Passages embedded by the workers of a Dask cluster; questions by ``local`` (the same
+    model id on every worker, checked when the embedder is made)."""
 
     def __init__(self, local: Embedder, client: Any, batch_size: int = 16) -> None:
-        self.local = local
+        super().__init__(local)
         self.client = client
         self._group = batch_size * 4  # the in-process embedder's unit of work
         self._plugin = plugin_name(local.name, batch_size)
@@ -95,24 +96,9 @@ class ClusterEmbedder:
             raise ModelError(f"the cluster's workers have model {sorted(ids)}, this machine "
                              f"{local.model_id!r}: install the same versions everywhere")
 
-    @property
-    def name(self) -> str:
-        """The model name as given."""
-        return self.local.name
-
-    @property
-    def model_id(self) -> str:
-        """The same id on every worker (checked when the embedder is made)."""
-        return self.local.model_id
-
-    @property
-    def dim(self) -> int:
-        """Vector dimension."""
-        return self.local.dim
-
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         """Questions are embedded here."""
-        return self.local.embed_queries(texts)
+        return self.inner.embed_queries(texts)
 
     def embed_documents(self, texts: Sequence[str],
                         progress: Callable[[int], None] | None = None) -> np.ndarray:

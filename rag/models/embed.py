@@ -55,6 +55,29 @@ class Embedder(Protocol):
         ...
 
 
+class WrappedEmbedder:
+    """An embedder in front of another (a micro-batch queue, a cluster, a cache): the same
+    model, so the same name, id and dimension; subclasses add how texts reach it."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        """The wrapped model's name."""
+        return self.inner.name
+
+    @property
+    def model_id(self) -> str:
+        """The wrapped model's id."""
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        """The wrapped model's dimension."""
+        return self.inner.dim
+
+
 def load_embedder(model: str, cache_dir: Path | None = None, batch_size: int = 16,
                   notify: Callable[[str], None] | None = None) -> Embedder:
     """The embedder for a model name (see `rag.models.registry.model_spec`); loads nothing yet."""

@@ -133,7 +133,7 @@ class IndexFolder:
         target = self.path / MARKER
         if exclusive:
             _write_new(target, body)
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
             return
         tmp = self.path / f"{MARKER}.{uuid.uuid4().hex[:12]}{_TMP_SUFFIX}"
         try:
@@ -142,7 +142,7 @@ class IndexFolder:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
 
     # -- generations ----------------------------------------------------------------------
 
@@ -181,7 +181,7 @@ class IndexFolder:
         link = self.path / name
         os.symlink(generation.name, link)
         os.replace(link, self.path / CURRENT)
-        _fsync_dir(self.path)
+        fsync_dir(self.path)
         with contextlib.suppress(OSError):  # the index is in place; tidying can wait
             self.discard_unfinished()
 
@@ -269,7 +269,8 @@ def _remove_dirs(created: list[Path]) -> None:
             return
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a folder's new entries (files, renames) durable: a crash keeps them."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)

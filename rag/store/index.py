@@ -34,7 +34,7 @@ from rag import __version__
 from rag.errors import IndexError_
 from rag.ingest.people import answerers_and_ministries
 from rag.models.registry import name_for_id
-from rag.store.folder import CURRENT, IndexFolder
+from rag.store.folder import CURRENT, IndexFolder, fsync_dir
 from rag.types import Chunk, ChunkSettings, DocRecord, DocumentMeta
 
 FORMAT_VERSION = 1
@@ -174,7 +174,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
         )
         write_bytes(generation / MANIFEST,
                      json.dumps(asdict(manifest), indent=2, ensure_ascii=False).encode())
-        _fsync_dir(generation)
+        fsync_dir(generation)
         folder.swap_in(generation)
     except (OSError, UnicodeError) as exc:
         _discard(folder, generation)
@@ -347,11 +347,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
