@@ -157,7 +157,7 @@ def chat_tab(chat: Chat) -> ChatTab:
                     "Stel een vraag in het Nederlands (of Engels). U krijgt de meest relevante "
                     "eerdere antwoorden van het kabinet, **letterlijk geciteerd** en met bron.")
         shown = gr.State(())  # the hits of the latest reply, per session
-        turns = gr.State([])  # every reply with hits in this conversation (rag.chat.Turn)
+        turns = gr.State([])  # every reply of this conversation (rag.chat.Turn)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -217,9 +217,9 @@ def chat_tab(chat: Chat) -> ChatTab:
             history = [*(history or []), {"role": "user", "content": echo(message)}]
             first = len(history)
             history += [{"role": "assistant", "content": m} for m in reply.messages]
-            if reply.hits:
-                turns_ = [*(turns_ or []), Turn(reply.question, reply.filters, reply.hits,
-                                                first)]
+            # Every reply is a turn, also one without hits (a notice), so that "Geen van
+            # deze" always judges the latest reply and never an earlier question.
+            turns_ = [*(turns_ or []), Turn(reply.question, reply.filters, reply.hits, first)]
             labels = [pick_label(h) for h in reply.hits]
             # A question that could not be searched stays in the box, to be mended.
             kept = message if reply.refused and isinstance(message, str) else ""
@@ -256,11 +256,15 @@ def chat_tab(chat: Chat) -> ChatTab:
                   request)
 
         def on_none(turns_: list[Turn], request: gr.Request) -> None:
-            judge(turns_[-1] if turns_ else None, None, Verdict.NONE, None, request)
+            turn = latest_reply(turns_)
+            if turn is None:
+                gr.Info(NOTHING_TO_JUDGE, duration=4)
+                return
+            judge(turn, None, Verdict.NONE, None, request)
 
         def on_note(text: str, choice: int | None, turns_: list[Turn],
                     request: gr.Request) -> str:
-            turn = turns_[-1] if turns_ else None
+            turn = latest_reply(turns_)
             hit = (turn.hits[choice] if turn and choice is not None
                    and 0 <= choice < len(turn.hits) else None)
             if not (text or "").strip() or hit is None:
@@ -292,6 +296,18 @@ def chat_tab(chat: Chat) -> ChatTab:
         pick.input(choose, [pick, shown], [cite, full], api_visibility="private")
         clear.click(reset, None, outputs, api_visibility="private")
     return ChatTab(pick, shown, more)
+
+
+NOTHING_TO_JUDGE = ("Het laatste antwoord toont geen resultaten, dus er valt niets te "
+                    "beoordelen. Stel een vraag en beoordeel de resultaten daarvan.")
+
+
+def latest_reply(turns: list[Turn] | None) -> Turn | None:
+    """The latest reply of a conversation when it showed hits: what "Geen van deze" and a
+    typed reason judge. None after a notice (nothing found, a refused question), which has
+    no hit to judge: a judgement then would land on an earlier question."""
+    turn = turns[-1] if turns else None
+    return turn if turn is not None and turn.hits else None
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from app import main
+from app import latest_reply, main
 from rag.build import build_index
-from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, pick_label
+from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat, Turn, detail, echo, pick_label
 from rag.cite import citation, compact_id
 from rag.config import Settings
 from rag.login import LoginError, read_accounts
@@ -188,6 +188,19 @@ def test_nothing_found_advice_fits_the_filters(chat: Chat) -> None:
     assert "zet de filters op vergaderjaar en ministerie uit" in filtered
     empty = html.unescape(chat.reply(ADVIESRAAD, year="2019–2020").html)
     assert "Binnen de gekozen filters staat geen enkel antwoord" in empty
+
+
+def test_a_judgement_of_the_whole_reply_goes_to_the_latest_reply_only(chat: Chat) -> None:
+    turns: list[Turn] = []
+    for question in (ADVIESRAAD, NONSENSE, "", ADVIESRAAD):
+        reply = chat.reply(question)
+        turns.append(Turn(reply.question, reply.filters, reply.hits, 2 * len(turns) + 1))
+        latest = latest_reply(turns)
+        if reply.hits:
+            assert latest is turns[-1] and latest.question == ADVIESRAAD
+        else:  # a notice: nothing to judge, and never the question before it
+            assert latest is None
+    assert latest_reply([]) is None
 
 
 def test_hostile_document_stays_text(chat: Chat) -> None:

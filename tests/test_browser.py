@@ -341,6 +341,39 @@ def test_a_thumbs_up_is_stored_and_kept_across_a_restart(browser: Any,
     shutil.rmtree(root / "index")
 
 
+def test_none_of_these_after_a_notice_judges_nothing(browser: Any, tmp_path: Path) -> None:
+    """"Geen van deze" belongs to the latest reply: after "Geen eerder antwoord gevonden" or a
+    refused question it stores nothing (not a row against the question before it) and says
+    so; after a reply with hits it judges that reply."""
+    root = tmp_path / "none"
+    root.mkdir()
+    index_dir = build_test_index(root)
+    db = index_dir / FEEDBACK_FILE
+    port = _free_port()
+    proc = _start_app(root, index_dir, port)
+    try:
+        page = _open(browser, f"http://127.0.0.1:{port}/")
+        ask(page, ADVIESRAAD)
+        for n, question in enumerate([NONSENSE, "   "], start=1):
+            ask(page, question, replies_before=n)
+            page.locator("#vb-none").click()
+            toast = page.get_by_text("er valt niets te beoordelen")
+            toast.first.wait_for(timeout=REPLY_TIMEOUT)
+        page.wait_for_timeout(1000)  # a row, if one were written, is written by now
+        assert not db.exists() or _judgements(db) == []
+        ask(page, "Komt er een AI-fabriek in Nederland?", replies_before=3)
+        page.locator("#vb-none").click()
+        deadline = time.perf_counter() + 20
+        while not (db.exists() and _judgements(db)):
+            assert time.perf_counter() < deadline, "the judgement was not stored"
+            time.sleep(0.2)
+        page.context.close()
+    finally:
+        _stop(proc)
+    assert _judgements(db) == [("none", None, "Komt er een AI-fabriek in Nederland?", None,
+                                "[]", None)]
+
+
 def test_hostile_document_is_shown_as_text(page: Any) -> None:
     reply = ask(page, HOSTILE_QUESTION)
     assert reply.is_visible()
