@@ -441,8 +441,8 @@ def _notify(message: str) -> None:
               help="Also open a public link through Gradio's share service. The chat is then "
                    "reachable from the internet: refused without a login.")
 @click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
-              help="Decide 'Geen eerder antwoord gevonden' by this best dense cosine instead "
-                   "of the relevance model (env RAG_MIN_SCORE; -1 never abstains).")
+              help="Decide 'no earlier answer found' by this best dense cosine instead of "
+                   "the relevance model (env RAG_MIN_SCORE; -1 never abstains).")
 def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | None,
          model: str, host: str, port: int, auth_file: Path | None, login_lockout: float,
          share: bool, min_score: float | None) -> None:

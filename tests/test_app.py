@@ -269,3 +269,5 @@ def test_help_names_the_options() -> None:
     for option in ("--index", "--model", "--host", "--port", "--auth-file", "--min-score"):
         assert option in result.output
     assert "127.0.0.1" in result.output
+    # the terminal speaks English (the page Dutch)
+    assert "no earlier answer found" in result.output and "Geen" not in result.output

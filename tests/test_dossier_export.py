@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from pathlib import Path
 
 import docx
@@ -166,8 +168,44 @@ def test_rag_dossier_json_and_out(index_dir: Path, tmp_path: Path) -> None:
 def test_rag_dossier_reads_pasted_text(index_dir: Path) -> None:
     result = _run(index_dir, "-", stdin=KV_SET)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Concept-beantwoording — de start van de AI-adviesraad")
-    assert "Reeds beantwoord: Aanhangsel Handelingen 2024–2025, nr. 3001" in result.stdout
+    # the terminal speaks English; titles, citations and offices keep their Dutch
+    assert result.stdout.startswith("Dossier: de start van de AI-adviesraad")
+    assert ("Already answered (this is the answer to this vraag): Aanhangsel Handelingen "
+            "2024–2025, nr. 3001") in result.stdout
+    for dutch in ("Reeds beantwoord", "Let op", "procedurele vraag", "Geen eerder antwoord",
+                  "beste treffer", "bijna dezelfde vraag"):
+        assert dutch not in result.stdout, dutch
+    assert "(procedural vraag: no earlier answers searched)" in result.stdout
+    assert "Note: a more recent answer than the best hit is available." in result.stdout
+    assert "· cabinet Schoof · minister Beljaarts van Economische Zaken  [" in result.stdout
+    assert "[best hit" in result.stdout and "newer than the best hit]" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+def test_rag_dossier_reads_a_pdf_or_word_file_piped_in(index_dir: Path, tmp_path: Path,
+                                                      kind: str) -> None:
+    from tests.builders import write_docx, write_pdf
+
+    source = (write_pdf(tmp_path / "vragen.pdf", KV_SET.splitlines()) if kind == "pdf"
+              else write_docx(tmp_path / "vragen.docx", KV_SET, autonumber=False))
+    result = CliRunner().invoke(main, ["dossier", "-", "--index", str(index_dir), "--model",
+                                       "hash:256", "--min-score", str(HASH_MIN_SCORE),
+                                       "--json"], input=source.read_bytes())
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [v["vraag"] for v in data["vragen"]] == [[1], [2], [3], [4]]
+    assert data["vragen"][0]["own_answer"]["doc_id"] == OWN_ID
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_out_files_follow_the_umask(dossier: Dossier, tmp_path: Path, umask: int,
+                                    mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        out = write(dossier, tmp_path / "concept.md")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == mode
 
 
 def _huge(path: Path) -> Path:

@@ -9,13 +9,13 @@ the stored answers, joined by " … " where sentences were left out; nothing is 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from rag.cite import answerer_phrase, dutch_date, long_citation, official_url
+from rag.cite import answerers_named, dutch_date, long_citation, official_url
 from rag.dossier.questions import DossierError
 from rag.render import HitView, to_json, views
 from rag.types import Answer, DocRecord, Dossier, EarlierAnswer, UnitKey, VraagDossier
@@ -34,12 +34,18 @@ def title_of(dossier: Dossier) -> str:
 
 def select(dossier: Dossier, chosen: Mapping[int, Collection[UnitKey]]) -> Dossier:
     """The dossier with, per vraag (by position), only the earlier answers in ``chosen``
-    (a vraag left out of ``chosen`` keeps none): what staff ticked."""
-    sections = tuple(
-        replace(section, earlier=tuple(e for e in section.earlier
-                                       if e.hit.chunk.unit in chosen.get(i, ())))
-        for i, section in enumerate(dossier.vragen))
-    return replace(dossier, vragen=sections)
+    (a vraag left out of ``chosen`` keeps none): what staff ticked.
+
+    An answer is called more recent than the best-ranked one only when that one is chosen
+    too: the file speaks of what it holds.
+    """
+    sections = []
+    for i, section in enumerate(dossier.vragen):
+        kept = tuple(e for e in section.earlier if e.hit.chunk.unit in chosen.get(i, ()))
+        if not any(e.top for e in kept):
+            kept = tuple(replace(e, newer_than_top=False) for e in kept)
+        sections.append(replace(section, earlier=kept))
+    return replace(dossier, vragen=tuple(sections))
 
 
 def quoted(section: VraagDossier) -> list[HitView]:
@@ -48,10 +54,11 @@ def quoted(section: VraagDossier) -> list[HitView]:
 
 
 def meta_line(earlier: EarlierAnswer) -> str:
-    """``2 september 2024 · kabinet-Schoof · de minister van …``: what dates an answer."""
+    """``2 september 2024 · kabinet-Schoof · staatssecretaris Karremans van …``: what dates
+    an answer and who gave it (by name where the document gives one)."""
     meta = earlier.hit.doc.meta
     parts = [dutch_date(meta.date_received) or "datum onbekend",
-             f"kabinet-{earlier.cabinet}" if earlier.cabinet else None, answerer_phrase(meta)]
+             f"kabinet-{earlier.cabinet}" if earlier.cabinet else None, answerers_named(meta)]
     return " · ".join(p for p in parts if p)
 
 
@@ -64,6 +71,18 @@ def flags(earlier: EarlierAnswer) -> list[str]:
         out.append("recenter dan de beste treffer")
     if earlier.near_duplicate is not None:
         out.append(NEAR_DUPLICATE_TEXT)
+    return out
+
+
+def flags_english(earlier: EarlierAnswer) -> list[str]:
+    """`flags` for the terminal, which speaks English."""
+    out = []
+    if earlier.top:
+        out.append("best hit")
+    if earlier.newer_than_top:
+        out.append("newer than the best hit")
+    if earlier.near_duplicate is not None:
+        out.append("near-identical question asked before")
     return out
 
 
@@ -168,30 +187,41 @@ def _link(citation: str, doc: DocRecord) -> str:
 
 
 def to_text(dossier: Dossier) -> str:
-    """The dossier for a terminal: per vraag its own answer and its standing line."""
-    out = [title_of(dossier), ""]
+    """The dossier for a terminal, in English like the rest of the command line (citations,
+    quotes and names of offices keep their official Dutch): per vraag its own answer and its
+    standing line."""
+    out = [f"Dossier: {dossier.questions.subject}", ""]
     for section in dossier.vragen:
         out.append(f"{vraag_heading(section)}: {' '.join(section.vraag.text.split())}")
         own = section.own_answer
         if own is not None:
-            out.append(f"  Reeds beantwoord: "
+            out.append("  Already answered (this is the answer to this vraag): "
                        f"{long_citation(own.doc.doc_id, own.doc.meta, own.vraag)}")
         if section.vraag.procedural:
-            out.append("  (procedurele vraag: geen eerdere antwoorden gezocht)")
+            out.append("  (procedural vraag: no earlier answers searched)")
         elif not section.earlier:
-            out.append("  Geen eerder antwoord gevonden dat relevant genoeg is.")
+            out.append("  No earlier answer found that is relevant enough.")
         elif newer_available(section):
-            out.append(f"  Let op: {NEWER_TEXT}.")
+            out.append("  Note: a more recent answer than the best hit is available.")
         for earlier, v in zip(section.earlier, quoted(section), strict=True):
-            marks = flags(earlier)
-            out.append(f"  - {meta_line(earlier)}" + (f"  [{'; '.join(marks)}]" if marks else ""))
+            marks = flags_english(earlier)
+            out.append(f"  - {_english_meta_line(earlier)}"
+                       + (f"  [{'; '.join(marks)}]" if marks else ""))
             out.append(f"    {v.long_citation}")
             out.append(f"    > {' '.join(v.quote.text.split())}")
         for dup in section.near_duplicates:
-            out.append(f"  * {NEAR_DUPLICATE_TEXT}: "
+            out.append("  * near-identical question asked before: "
                        f"{long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)}")
         out.append("")
     return "\n".join(out).rstrip("\n")
+
+
+def _english_meta_line(earlier: EarlierAnswer) -> str:
+    """``2024-08-27 · cabinet Schoof · staatssecretaris Karremans van …``."""
+    meta = earlier.hit.doc.meta
+    parts = [meta.date_received or "date unknown",
+             f"cabinet {earlier.cabinet}" if earlier.cabinet else None, answerers_named(meta)]
+    return " · ".join(p for p in parts if p)
 
 
 # -- files --------------------------------------------------------------------------------
@@ -222,12 +252,15 @@ def write(dossier: Dossier, path: Path) -> Path:
     else:
         data = (json.dumps(dossier_json(dossier), ensure_ascii=False, indent=1)
                 + "\n").encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    # Created with mode 0666 so that the umask decides, as for any file a command writes
+    # (mkstemp would make it 0600 whatever the umask); O_EXCL: never someone else's file.
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path

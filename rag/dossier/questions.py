@@ -45,17 +45,33 @@ class DossierError(RagError):
 
 
 def read_question_set(source: str | Path, stdin: BinaryIO | None = None) -> QuestionSet:
-    """The question set in a file, or in pasted text on standard input when ``source`` is
-    ``-``; any problem is a `DossierError` or `ParseError` with one readable line."""
+    """The question set in a file, or on standard input when ``source`` is ``-`` (pasted
+    text, or a PDF, Word, HTML or XML file piped in: `sniff_suffix`); any problem is a
+    `DossierError` or `ParseError` with one readable line."""
     if str(source) == STDIN:
         stream = stdin if stdin is not None else sys.stdin.buffer
         data = stream.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise ParseError(f"{STDIN_NAME}: too large (over {MAX_FILE_BYTES / 2**20:.0f} MiB)")
-        return question_set_from_bytes(data, ".txt", STDIN_NAME)
+        return question_set_from_bytes(data, sniff_suffix(data), STDIN_NAME)
     path = Path(source)
     doc = load_document(path)
     return question_set_from_document(doc, lambda: read_text(path))
+
+
+def sniff_suffix(data: bytes) -> str:
+    """The reader for bytes without a file name (standard input), by their first bytes: a
+    PDF, a Word file (a zip), XML or HTML; anything else is read as text."""
+    if data.startswith(b"%PDF-"):
+        return ".pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return ".docx"
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return ".html"
+    if head.startswith(b"<?xml") or head.startswith(b"<kamervragen"):
+        return ".xml"
+    return ".txt"
 
 
 def question_set_from_text(text: str, name: str = STDIN_NAME) -> QuestionSet:
