@@ -122,6 +122,18 @@ def test_only_ticked_passages_are_exported(dossier: Dossier) -> None:
     assert len(quotes) == 1 and "Autoriteit Persoonsgegevens" in quotes[0]
 
 
+def test_newer_than_the_best_hit_only_when_the_best_hit_is_exported(dossier: Dossier) -> None:
+    third = dossier.vragen[2]
+    top = next(e for e in third.earlier if e.top)
+    newer = next(e for e in third.earlier if e.newer_than_top)
+    alone = select(dossier, {2: {newer.hit.chunk.unit}})
+    text = " ".join(p.text for p in docx.Document(io.BytesIO(to_docx(alone))).paragraphs)
+    assert "recenter" not in text and not alone.vragen[2].earlier[0].newer_than_top
+    both = select(dossier, {2: {newer.hit.chunk.unit, top.hit.chunk.unit}})
+    text = " ".join(p.text for p in docx.Document(io.BytesIO(to_docx(both))).paragraphs)
+    assert "recenter dan de beste treffer" in text and "Let op: recenter antwoord" in text
+
+
 def test_markdown_has_every_part(dossier: Dossier, searcher: Searcher) -> None:
     text = to_markdown(dossier)
     assert text.startswith("# Concept-beantwoording — de start van de AI-adviesraad\n")
