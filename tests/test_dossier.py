@@ -65,6 +65,32 @@ def test_cabinet_names_right_at_every_change() -> None:
         assert cabinet_on((day + timedelta(days=1)).isoformat()) == after
 
 
+# The day each cabinet was sworn in, written down independently of `CABINETS` and checked
+# against public sources: rijksoverheid.nl "Kabinetten sinds 1945" (Kok I 22 Aug 1994 – 3 Aug
+# 1998; Balkenende I 22 Jul 2002 – 27 May 2003; Balkenende II 27 May 2003 – 7 Jul 2006;
+# Balkenende IV 22 Feb 2007 – 14 Oct 2010; Rutte IV sworn in 10 Jan 2022; Jetten sworn in
+# Monday 23 Feb 2026) and parlement.com (Rutte II 5 Nov 2012 – 26 Oct 2017; Rutte III took
+# office 26 Oct 2017; Schoof took office 2 Jul 2024).
+SWORN_IN = [
+    ("Kok I", "1994-08-22"), ("Kok II", "1998-08-03"), ("Balkenende I", "2002-07-22"),
+    ("Balkenende II", "2003-05-27"), ("Balkenende III", "2006-07-07"),
+    ("Balkenende IV", "2007-02-22"), ("Rutte I", "2010-10-14"), ("Rutte II", "2012-11-05"),
+    ("Rutte III", "2017-10-26"), ("Rutte IV", "2022-01-10"), ("Schoof", "2024-07-02"),
+    ("Jetten", "2026-02-23"),
+]
+
+
+@pytest.mark.parametrize(("before", "cabinet", "sworn_in"), [
+    (before[0] if before else None, cabinet, day)
+    for before, (cabinet, day) in zip([None, *SWORN_IN], SWORN_IN, strict=False)])
+def test_cabinet_on_the_public_swearing_in_dates(before: str | None, cabinet: str,
+                                                 sworn_in: str) -> None:
+    day = date.fromisoformat(sworn_in)
+    assert cabinet_on((day - timedelta(days=1)).isoformat()) == before
+    assert cabinet_on(sworn_in) == cabinet
+    assert cabinet_on((day + timedelta(days=30)).isoformat()) == cabinet
+
+
 @pytest.mark.parametrize(("day", "cabinet"), [
     ("2007-02-21", "Balkenende III"), ("2007-02-22", "Balkenende IV"),
     ("2010-10-13", "Balkenende IV"), ("2010-10-14", "Rutte I"),
