@@ -65,7 +65,8 @@ def test_json_contract(dossier: Dossier) -> None:
     assert data["title"] == "Concept-beantwoording — de start van de AI-adviesraad"
     assert data["source"] == f"{KV_ID}.txt"
     assert [v["vraag"] for v in data["vragen"]] == [[1], [2], [3], [4]]
-    ask_fields = set(to_json(Answer("q", dossier.vragen[0].searched.hits[:1]))["hits"][0])
+    searched = next(s.searched for s in dossier.vragen if s.searched.hits)
+    ask_fields = set(to_json(Answer("q", searched.hits[:1]))["hits"][0])
     for vraag, section in zip(data["vragen"], dossier.vragen, strict=True):
         assert vraag["question"] == section.vraag.text
         assert vraag["own_answer"]["doc_id"] == OWN_ID
@@ -300,7 +301,26 @@ def test_more_about_a_chat_hit_gives_its_standing_line(searcher: Searcher,
     assert view.dossier is not None
     (section,) = view.dossier.vragen
     assert section.own_answer is not None and section.own_answer.doc.doc_id == hit.doc.doc_id
-    assert section.earlier and all(e.hit.doc.doc_id != hit.doc.doc_id for e in section.earlier)
+    # the result itself is the starting point, not one of the earlier answers
+    assert section.earlier and all(e.hit.chunk.unit != hit.chunk.unit
+                                   for e in (*section.earlier, *section.on_subject))
+
+
+def test_more_about_a_chat_hit_keeps_the_rest_of_its_document(searcher: Searcher,
+                                                              tmp_path: Path) -> None:
+    """The result's own document is the most on-subject source there is: only the result
+    itself leaves the hits, its other vragen stay (before, the whole document left)."""
+    hit = next(h for h in searcher.ask("adviesraad kunstmatige intelligentie", k=10).hits
+               if h.chunk.unit == ("ah-tk-20212022-1002", (1,)))
+    view = Desk(searcher, export_dir=tmp_path).from_hit(hit)
+    assert view.dossier is not None
+    (section,) = view.dossier.vragen
+    own = section.own_answer
+    assert own is not None and (own.doc.doc_id, own.vraag, own.matched) == (
+        "ah-tk-20212022-1002", (1,), "resultaat")
+    shown = [e.hit.chunk.unit for e in (*section.earlier, *section.on_subject)]
+    assert hit.chunk.unit not in shown
+    assert ("ah-tk-20212022-1002", (2,)) in shown
 
 
 def test_rag_dossier_eval_reports_every_measurement(tmp_path: Path) -> None:

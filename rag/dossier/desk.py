@@ -22,8 +22,13 @@ from rag.cite import long_citation, official_url, short_date
 from rag.dossier.export import (
     NEAR_DUPLICATE_TEXT,
     NEWER_TEXT,
+    NOTHING_NOTE,
     OWN_ANSWER_TEXT,
+    SUBJECT_HEADING,
+    SUBJECT_NOTE,
+    answer_count,
     flags,
+    formal_note,
     meta_line,
     newer_available,
     quoted,
@@ -117,12 +122,12 @@ class Desk:
         if hit is None:
             return View(None, notice_html("Geen resultaat gekozen",
                                           "Kies eerst een resultaat uit het laatste antwoord."))
-        return self._make(lambda: question_set_from_hit(hit), k)
+        return self._make(lambda: question_set_from_hit(hit), k, start=hit)
 
-    def _make(self, read: Callable[[], QuestionSet], k: int) -> View:
+    def _make(self, read: Callable[[], QuestionSet], k: int, start: Hit | None = None) -> View:
         try:
             qset = read()
-            dossier = self.maker.make(qset, k)
+            dossier = self.maker.make(qset, k, start=start)
         except RagError as exc:
             return View(None, notice_html("Geen dossier gemaakt", str(exc)))
         except Exception:
@@ -163,8 +168,10 @@ def summary_html(dossier: Dossier) -> str:
     """The line above the dossier: title, number of vragen, own answer, flags."""
     qset = dossier.questions
     own = {s.own_answer.doc.doc_id for s in dossier.vragen if s.own_answer}
-    found = sum(len(s.earlier) for s in dossier.vragen)
+    found, subject = answer_count(dossier)
     parts = [f"{len(dossier.vragen)} vragen", f"{found} eerdere antwoorden"]
+    if subject:
+        parts.append(f"{subject} {SUBJECT_HEADING.lower()}")
     if own:
         parts.append("eigen antwoord in de index: " + ", ".join(sorted(own)))
     newer = sum(1 for s in dossier.vragen if newer_available(s))
@@ -179,16 +186,21 @@ def accordion_label(section: VraagDossier) -> str:
     text = " ".join(section.vraag.text.split())
     short = text if len(text) <= 90 else text[:87].rsplit(" ", 1)[0] + " …"
     n = len(section.earlier)
-    count = ("procedureel" if section.vraag.procedural
+    count = ("geen zoekvraag" if section.vraag.procedural
              else f"{n} eerder{'e' if n != 1 else ''} antwoord{'en' if n != 1 else ''}")
+    if section.on_subject:
+        count += f", {len(section.on_subject)} {SUBJECT_HEADING.lower()}"
     mark = " · recenter antwoord" if newer_available(section) else ""
     own = " · beantwoord" if section.own_answer else ""
     return f"{vraag_heading(section)}: {short} ({count}{own}{mark})"
 
 
 def choices(section: VraagDossier) -> list[tuple[str, str]]:
-    """One checkbox per earlier answer, newest first: (label, value)."""
-    return [(choice_label(e), unit_key(e.hit.chunk.unit)) for e in section.earlier]
+    """One checkbox per earlier answer, newest first, then one per passage on the subject
+    (marked so): (label, value)."""
+    return ([(choice_label(e), unit_key(e.hit.chunk.unit)) for e in section.earlier]
+            + [(f"{choice_label(e)} ({SUBJECT_HEADING.lower()})", unit_key(e.hit.chunk.unit))
+               for e in section.on_subject])
 
 
 def choice_label(earlier: EarlierAnswer) -> str:
@@ -211,14 +223,29 @@ def section_html(section: VraagDossier) -> str:
         out.append(f'<p class="vb-own"><strong>Reeds beantwoord</strong> '
                    f"({esc(OWN_ANSWER_TEXT)}): {_link(cite, own.doc.doc_id, own.doc.meta)}</p>")
     if section.vraag.procedural:
-        out.append('<p class="vb-none">Procedurele vraag: geen eerdere antwoorden gezocht.</p>')
+        out.append(f'<p class="vb-none">{esc(formal_note(section))}</p>')
     elif not section.earlier:
-        out.append('<p class="vb-none">Geen eerder antwoord gevonden dat relevant genoeg is.'
-                   "</p>")
+        out.append(f'<p class="vb-none">{esc(NOTHING_NOTE)}</p>')
     if newer_available(section):
         out.append(f'<p class="vb-flag-newer"><strong>{esc(NEWER_TEXT.capitalize())}</strong>:'
                    " er is een recenter relevant antwoord dan de beste treffer.</p>")
-    for earlier, view in zip(section.earlier, quoted(section), strict=True):
+    out += _answers_html(section, section.earlier)
+    if section.on_subject:
+        out.append(f'<div class="vb-subject"><p class="vb-subject-head"><strong>'
+                   f"{esc(SUBJECT_HEADING)}</strong> <small>({esc(SUBJECT_NOTE)})</small></p>")
+        out += _answers_html(section, section.on_subject)
+        out.append("</div>")
+    for dup in section.near_duplicates:
+        cite = long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)
+        out.append(f'<p class="vb-dup"><small>{esc(NEAR_DUPLICATE_TEXT.capitalize())}: '
+                   f"{_link(cite, dup.doc.doc_id, dup.doc.meta)}</small></p>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def _answers_html(section: VraagDossier, group: Sequence[EarlierAnswer]) -> list[str]:
+    out = []
+    for earlier, view in zip(group, quoted(section, group), strict=True):
         marks = "".join(f' <span class="vb-flag">{esc(m)}</span>' for m in flags(earlier))
         doc = earlier.hit.doc
         out.append(
@@ -227,12 +254,7 @@ def section_html(section: VraagDossier) -> str:
             f'<blockquote class="vb-quote">{_lines(view.quote.text)}</blockquote>'
             f'<p class="vb-cite"><small>{_link(view.long_citation, doc.doc_id, doc.meta)}'
             f"</small></p></div>")
-    for dup in section.near_duplicates:
-        cite = long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)
-        out.append(f'<p class="vb-dup"><small>{esc(NEAR_DUPLICATE_TEXT.capitalize())}: '
-                   f"{_link(cite, dup.doc.doc_id, dup.doc.meta)}</small></p>")
-    out.append("</div>")
-    return "".join(out)
+    return out
 
 
 def _lines(text: str) -> str:

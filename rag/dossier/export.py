@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from rag.cite import answerers_named, dutch_date, long_citation, official_url
 from rag.dossier.questions import DossierError
+from rag.dossier.text import is_procedural
 from rag.render import HitView, to_json, views
 from rag.types import Answer, DocRecord, Dossier, EarlierAnswer, UnitKey, VraagDossier
 
@@ -24,6 +25,13 @@ TITLE_PREFIX = "Concept-beantwoording — "
 OWN_ANSWER_TEXT = "dit is het antwoord op deze vraag"
 NEWER_TEXT = "recenter antwoord beschikbaar"
 NEAR_DUPLICATE_TEXT = "bijna dezelfde vraag eerder gesteld"
+SUBJECT_HEADING = "Over hetzelfde onderwerp"
+SUBJECT_NOTE = ("uit documenten over het onderwerp van deze set; niet beoordeeld als antwoord "
+                "op deze vraag")
+PROCEDURAL_NOTE = "Procedurele vraag: geen eerdere antwoorden gezocht."
+ACKNOWLEDGEMENT_NOTE = ("Vraag of het bericht bekend is of wat de reactie erop is: geen "
+                        "eerdere antwoorden gezocht.")
+NOTHING_NOTE = "Geen eerder antwoord gevonden dat relevant genoeg is."
 FORMATS = (".docx", ".md", ".json")
 
 
@@ -34,23 +42,40 @@ def title_of(dossier: Dossier) -> str:
 
 def select(dossier: Dossier, chosen: Mapping[int, Collection[UnitKey]]) -> Dossier:
     """The dossier with, per vraag (by position), only the earlier answers in ``chosen``
-    (a vraag left out of ``chosen`` keeps none): what staff ticked.
+    (a vraag left out of ``chosen`` keeps none), on the standing line and on the subject
+    alike: what staff ticked.
 
     An answer is called more recent than the best-ranked one only when that one is chosen
     too: the file speaks of what it holds.
     """
     sections = []
     for i, section in enumerate(dossier.vragen):
-        kept = tuple(e for e in section.earlier if e.hit.chunk.unit in chosen.get(i, ()))
+        ticked = chosen.get(i, ())
+        kept = tuple(e for e in section.earlier if e.hit.chunk.unit in ticked)
         if not any(e.top for e in kept):
             kept = tuple(replace(e, newer_than_top=False) for e in kept)
-        sections.append(replace(section, earlier=kept))
+        subject = tuple(e for e in section.on_subject if e.hit.chunk.unit in ticked)
+        sections.append(replace(section, earlier=kept, on_subject=subject))
     return replace(dossier, vragen=tuple(sections))
 
 
-def quoted(section: VraagDossier) -> list[HitView]:
-    """The earlier answers of a vraag as shown (newest first), each with its quote."""
-    return views(Answer(section.vraag.text, tuple(e.hit for e in section.earlier)))
+def quoted(section: VraagDossier, group: Sequence[EarlierAnswer] | None = None
+           ) -> list[HitView]:
+    """The earlier answers of a vraag as shown (newest first), each with its quote: the
+    standing line, or ``group`` (`VraagDossier.on_subject`)."""
+    shown = section.earlier if group is None else group
+    return views(Answer(section.vraag.text, tuple(e.hit for e in shown)))
+
+
+def formal_note(section: VraagDossier) -> str:
+    """Why a formal vraag has no earlier answers (procedural, or an acknowledgement)."""
+    return PROCEDURAL_NOTE if is_procedural(section.vraag.text) else ACKNOWLEDGEMENT_NOTE
+
+
+def answer_count(dossier: Dossier) -> tuple[int, int]:
+    """Earlier answers on the standing lines, and passages on the subject, in all."""
+    return (sum(len(s.earlier) for s in dossier.vragen),
+            sum(len(s.on_subject) for s in dossier.vragen))
 
 
 def meta_line(earlier: EarlierAnswer) -> str:
@@ -107,25 +132,31 @@ def dossier_json(dossier: Dossier) -> dict[str, Any]:
     }
 
 
-def _vraag_json(section: VraagDossier) -> dict[str, Any]:
-    own = section.own_answer
-    hits = to_json(Answer(section.vraag.text, tuple(e.hit for e in section.earlier)))["hits"]
-    for hit, earlier in zip(hits, section.earlier, strict=True):
+def _hits_json(vraag: str, group: Sequence[EarlierAnswer]) -> list[dict[str, Any]]:
+    hits: list[dict[str, Any]] = to_json(Answer(vraag, tuple(e.hit for e in group)))["hits"]
+    for hit, earlier in zip(hits, group, strict=True):
         hit.update(cabinet=earlier.cabinet, url=official_url(earlier.hit.doc.doc_id,
                                                            earlier.hit.doc.meta),
                    newer_than_top=earlier.newer_than_top, top=earlier.top,
                    near_duplicate=earlier.near_duplicate is not None)
+    return hits
+
+
+def _vraag_json(section: VraagDossier) -> dict[str, Any]:
+    own = section.own_answer
     return {
         "vraag": list(section.vraag.numbers),
         "question": section.vraag.text,
         "procedural": section.vraag.procedural,
+        "acknowledgement": section.vraag.procedural and not is_procedural(section.vraag.text),
         "own_answer": None if own is None else {
             "doc_id": own.doc.doc_id, "vraag": list(own.vraag),
             "citation": long_citation(own.doc.doc_id, own.doc.meta, own.vraag),
             "url": official_url(own.doc.doc_id, own.doc.meta), "matched": own.matched,
             "similarity": own.similarity},
         "newer_answer_available": newer_available(section),
-        "hits": hits,
+        "hits": _hits_json(section.vraag.text, section.earlier),
+        "on_subject": _hits_json(section.vraag.text, section.on_subject),
         "near_duplicates": [{
             "doc_id": d.doc.doc_id, "vraag": list(d.vraag),
             "citation": long_citation(d.doc.doc_id, d.doc.meta, d.vraag),
@@ -161,20 +192,29 @@ def to_markdown(dossier: Dossier) -> str:
             out += [f"*Reeds beantwoord ({OWN_ANSWER_TEXT}):* {_link(cite, own.doc)}", ""]
         out += ["### Eerdere antwoorden", ""]
         if section.vraag.procedural:
-            out += ["*Procedurele vraag: geen eerdere antwoorden gezocht.*", ""]
+            out += [f"*{formal_note(section)}*", ""]
         elif not section.earlier:
-            out += ["*Geen eerder antwoord gevonden dat relevant genoeg is.*", ""]
+            out += [f"*{NOTHING_NOTE}*", ""]
         if newer_available(section):
             out += [f"**Let op: {NEWER_TEXT}** (recenter dan de beste treffer).", ""]
-        for earlier, v in zip(section.earlier, quoted(section), strict=True):
-            marks = flags(earlier)
-            out += [f"**{meta_line(earlier)}**" + (f" *({'; '.join(marks)})*" if marks else ""),
-                    "", *_block(v.quote.text), "", _link(v.long_citation, earlier.hit.doc), ""]
+        out += _markdown_answers(section, section.earlier)
+        if section.on_subject:
+            out += [f"#### {SUBJECT_HEADING}", "", f"*{SUBJECT_NOTE.capitalize()}.*", "",
+                    *_markdown_answers(section, section.on_subject)]
         for dup in section.near_duplicates:
             out += [f"*{NEAR_DUPLICATE_TEXT.capitalize()}:* "
                     f"{long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)}", ""]
         out += ["### Antwoord", "", ""]
     return "\n".join(out).rstrip("\n") + "\n"
+
+
+def _markdown_answers(section: VraagDossier, group: Sequence[EarlierAnswer]) -> list[str]:
+    out = []
+    for earlier, v in zip(group, quoted(section, group), strict=True):
+        marks = flags(earlier)
+        out += [f"**{meta_line(earlier)}**" + (f" *({'; '.join(marks)})*" if marks else ""),
+                "", *_block(v.quote.text), "", _link(v.long_citation, earlier.hit.doc), ""]
+    return out
 
 
 def _block(text: str) -> list[str]:
@@ -198,22 +238,34 @@ def to_text(dossier: Dossier) -> str:
             out.append("  Already answered (this is the answer to this vraag): "
                        f"{long_citation(own.doc.doc_id, own.doc.meta, own.vraag)}")
         if section.vraag.procedural:
-            out.append("  (procedural vraag: no earlier answers searched)")
+            out.append("  (procedural vraag: no earlier answers searched)"
+                       if is_procedural(section.vraag.text) else
+                       "  (acknowledgement of the news item: no earlier answers searched)")
         elif not section.earlier:
             out.append("  No earlier answer found that is relevant enough.")
         elif newer_available(section):
             out.append("  Note: a more recent answer than the best hit is available.")
-        for earlier, v in zip(section.earlier, quoted(section), strict=True):
-            marks = flags_english(earlier)
-            out.append(f"  - {_english_meta_line(earlier)}"
-                       + (f"  [{'; '.join(marks)}]" if marks else ""))
-            out.append(f"    {v.long_citation}")
-            out.append(f"    > {' '.join(v.quote.text.split())}")
+        out += _text_answers(section, section.earlier, "-")
+        if section.on_subject:
+            out.append("  On the set's subject (not judged an answer to this vraag):")
+            out += _text_answers(section, section.on_subject, "~")
         for dup in section.near_duplicates:
             out.append("  * near-identical question asked before: "
                        f"{long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)}")
         out.append("")
     return "\n".join(out).rstrip("\n")
+
+
+def _text_answers(section: VraagDossier, group: Sequence[EarlierAnswer], bullet: str
+                  ) -> list[str]:
+    out = []
+    for earlier, v in zip(group, quoted(section, group), strict=True):
+        marks = flags_english(earlier)
+        out.append(f"  {bullet} {_english_meta_line(earlier)}"
+                   + (f"  [{'; '.join(marks)}]" if marks else ""))
+        out.append(f"    {v.long_citation}")
+        out.append(f"    > {' '.join(v.quote.text.split())}")
+    return out
 
 
 def _english_meta_line(earlier: EarlierAnswer) -> str:
