@@ -82,10 +82,17 @@ CSS = """
 .vb-earlier { border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
 .vb-flag, .vb-flag-newer { color: var(--color-accent); }
 .vb-flag::before { content: "● "; }
+.vb-subject { border-left: 3px dashed var(--border-color-primary); padding-left: .6em; }
+/* The copy buttons of the side panel sit inside their box, not on its border. */
+#vb-citation .icon-button-wrapper, #vb-full .icon-button-wrapper { top: 6px; right: 6px; }
 """
-# The page margins sit outside the part Gradio scopes `css` to, so they go in the head.
+# The page margins sit outside the part Gradio scopes `css` to, so they go in the head. On a
+# phone the conversation takes the whole screen height, so that the best hit of a reply,
+# opened at its top, fits whole (its relevance, link and source line included); the input
+# box is one swipe down.
 HEAD = """<style>@media (max-width: 600px) { .gradio-container .main.app {
-  padding-left: 6px !important; padding-right: 6px !important; } }</style>"""
+  padding-left: 6px !important; padding-right: 6px !important; }
+  #vb-chat { height: calc(100dvh - 12px) !important; } }</style>"""
 # After each reply, scroll the conversation so that the question just asked is at the top,
 # with the best hit below it (Gradio's own autoscroll, off, would show the weakest hit); on a
 # narrow screen also bring it into the page's view.
@@ -110,6 +117,15 @@ OPEN_REPLY_JS = """
   };
   new MutationObserver(() => requestAnimationFrame(open))
     .observe(document.body, {childList: true, subtree: true});
+}
+"""
+# Hands the file just made to the browser (the hidden button of the dossier tab).
+DOWNLOAD_JS = """
+() => {
+  const target = document.querySelector('#vb-download-file');
+  const button = target && (target.matches('button, a') ? target
+                                                       : target.querySelector('button, a'));
+  if (button) button.click();
 }
 """
 CHAT_TAB, DOSSIER_TAB = "chat", "dossier"
@@ -201,7 +217,8 @@ def chat_tab(chat: Chat) -> ChatTab:
                     cite = gr.Textbox(label="Citaat (kopieer met de knop)", buttons=["copy"],
                                       interactive=False, elem_id="vb-citation", lines=2)
                     full = gr.Textbox(label="Hele vraag en antwoord", buttons=["copy"],
-                                      interactive=False, lines=10, max_lines=16)
+                                      interactive=False, lines=10, max_lines=16,
+                                      elem_id="vb-full")
                     more = gr.Button("Meer over dit onderwerp", variant="secondary",
                                      elem_id="vb-more")
                     with gr.Row(equal_height=True):
@@ -330,7 +347,6 @@ def dossier_tab(desk: Desk) -> DossierTab:
                 "antwoord als de index dat al heeft, en de eerdere antwoorden over het "
                 "onderwerp, **nieuwste eerst**. Vink de passages aan die u wilt gebruiken.")
     current = gr.State(None)  # this session's Dossier
-    ticked = gr.State({})  # vraag position -> the ticked checkbox values
     with gr.Row():
         with gr.Column(scale=1):
             upload = gr.File(label="Bestand met Kamervragen", file_types=UPLOAD_TYPES,
@@ -340,37 +356,39 @@ def dossier_tab(desk: Desk) -> DossierTab:
                                 elem_id="vb-paste")
             make = gr.Button("Maak dossier", variant="primary", elem_id="vb-make")
     message = gr.HTML(elem_id="vb-dossier-message")
-    download = gr.DownloadButton("Download als Word", value=None, visible=False,
-                                 variant="primary", elem_id="vb-download")
-
-    def export(dossier: Any, chosen: dict) -> Any:
-        path = desk.export(dossier, chosen)
-        return gr.DownloadButton(value=str(path) if path else None, visible=path is not None)
-
-    def tick(position: int) -> Callable[[list, Any, dict], tuple]:
-        def handler(values: list, dossier: Any, chosen: dict) -> tuple:
-            chosen = {**(chosen or {}), position: list(values or [])}
-            return chosen, export(dossier, chosen)
-        return handler
 
     @gr.render(inputs=[current])
     def sections(dossier: Any) -> None:
         if dossier is None:
             return
+        boxes: list[tuple[int, Any]] = []
         for i, section in enumerate(dossier.vragen):
             with gr.Accordion(accordion_label(section), open=i == 0,
                               elem_classes=["vb-section"]):
                 gr.HTML(section_html(section))
-                if section.earlier:
-                    box = gr.CheckboxGroup(choices(section), value=[], elem_classes=["vb-pick"],
-                                           label="Gebruiken in het concept")
-                    box.change(tick(i), [box, current, ticked], [ticked, download],
-                               api_visibility="private")
+                options = choices(section)
+                if options:
+                    boxes.append((i, gr.CheckboxGroup(options, value=[], label="Gebruiken in "
+                                                      "het concept", elem_classes=["vb-pick"])))
+        word = gr.Button("Download als Word", variant="primary", elem_id="vb-download")
+        # The file is made when the button is clicked, from the boxes as they are ticked at
+        # that moment (their values travel with the click), then handed to a hidden
+        # download button: Gradio serves a download only from a file that exists already.
+        file = gr.DownloadButton("Word-bestand", value=None, visible="hidden",
+                                 elem_id="vb-download-file")
+
+        def export(dossier_: Any, *ticked: list[str]) -> Any:
+            chosen = {i: list(values or []) for (i, _), values in zip(boxes, ticked,
+                                                                       strict=True)}
+            return gr.DownloadButton(value=desk.export(dossier_, chosen))
+
+        word.click(export, [current, *(box for _, box in boxes)], [file],
+                   api_visibility="private").then(None, None, None, js=DOWNLOAD_JS)
 
     def show(view: View) -> tuple:
-        return view.dossier, {}, export(view.dossier, {}), view.message
+        return view.dossier, view.message
 
-    outputs = [current, ticked, download, message]
+    outputs = [current, message]
     upload.upload(lambda path: (*show(desk.from_upload(path)), None), [upload],
                   [*outputs, upload], api_visibility="private")
     make.click(lambda text: show(desk.from_text(text)), [pasted], outputs,
@@ -404,6 +422,9 @@ def launch_options(host: str, port: int, guard: LoginGuard | None,
         "auth_message": "Log in met uw Vraagbaak-account." if guard else None,
         "max_file_size": MAX_UPLOAD_BYTES, "enable_monitoring": False, "show_error": False,
         "footer_links": [],
+        # Gradio's own start-up lines ("To create a public link, set `share=True`") would
+        # contradict --share; the chat prints where it listens itself.
+        "quiet": True,
     }
 
 
@@ -496,7 +517,10 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
     guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
     with uploads:
         demo.launch(**launch_options(host, port, guard, share), css=CSS, js=OPEN_REPLY_JS,
-                    head=HEAD, theme=_theme())
+                    head=HEAD, theme=_theme(), prevent_thread_lock=True)
+        # Gradio is quiet (see launch_options): the chat says where it listens once it does.
+        _notify(f"* Running on local URL:  {demo.local_url}")
+        demo.block_thread()  # until Ctrl-C
 
 
 def _feedback_store(path: Path) -> FeedbackStore | None:

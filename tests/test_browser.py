@@ -207,6 +207,13 @@ def _injected(page: Any) -> int:
         "#vb-chat a[href^=\"javascript\"], #vb-chat .katex').length")
 
 
+def test_the_terminal_shows_the_chats_own_lines(app_root: Path, app_url: str) -> None:
+    log = (app_root / "app.log").read_text()
+    assert f"Open {app_url.rstrip('/')} in a browser; stop with Ctrl-C." in log
+    # Gradio's hint about share=True contradicts the chat's own --share flag
+    assert "share=True" not in log and "To create a public link" not in log
+
+
 def test_question_gets_the_quote_and_citation(page: Any) -> None:
     started = time.perf_counter()
     ask(page, ADVIESRAAD)
@@ -251,6 +258,11 @@ def test_on_a_phone_the_reply_opens_at_its_top(browser: Any, app_url: str) -> No
         ask(page, ADVIESRAAD)
         reply = ask(page, "Komt er een AI-fabriek in Nederland?", replies_before=1)
         _in_view_and_uncovered(page, reply.locator("xpath=..").locator(".vb-cite").first)
+        # the whole best hit fits, its relevance, link and source line included
+        _in_view_and_uncovered(page, reply.locator("xpath=..").locator(".vb-meta").first)
+        first = reply.locator("xpath=..").locator(".vb-hit").first.bounding_box()
+        log = page.locator("#vb-chat [role=log]").bounding_box()
+        assert first["y"] + first["height"] <= log["y"] + log["height"], (first, log)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "chat-mobile.png"))

@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
-from rag.dossier.desk import Desk, parse_key, unit_key
+from rag.dossier.desk import Desk, export_name, parse_key, unit_key
 from rag.dossier.export import dossier_json, select, to_markdown, write
 from rag.dossier.questions import question_set_from_text
 from rag.dossier.standing import DossierMaker
@@ -27,7 +27,15 @@ from rag.render import to_json
 from rag.search.searcher import Searcher
 from rag.store.index import load_index
 from rag.types import Answer, Dossier
-from tests.dossier_data import KV_ID, KV_SET, ORAL_QUESTION, OWN, OWN_ID, build_dossier_index
+from tests.dossier_data import (
+    KV_ID,
+    KV_SET,
+    ORAL_QUESTION,
+    OWN,
+    OWN_ID,
+    UNNUMBERED_SET,
+    build_dossier_index,
+)
 from tests.test_app import HASH_MIN_SCORE
 
 
@@ -291,6 +299,32 @@ def test_desk_exports_only_the_ticked_passages(searcher: Searcher, tmp_path: Pat
     quotes = [p.text for p in docx.Document(str(path)).paragraphs
               if p.style.name == QUOTE_STYLE]
     assert len(quotes) == 2
+
+
+def test_word_files_are_named_after_the_subject(searcher: Searcher, tmp_path: Path) -> None:
+    desk = Desk(searcher, export_dir=tmp_path)
+    pasted = desk.from_text(KV_SET).dossier
+    unnumbered = desk.from_text(UNNUMBERED_SET.replace("2024Z99998", "")).dossier
+    assert pasted is not None and unnumbered is not None
+    assert export_name(pasted.questions) == (
+        "concept-beantwoording-2024Z99999-de-start-van-de-ai-adviesraad.docx")
+    assert export_name(unnumbered.questions) == "concept-beantwoording-de-ai-adviesraad.docx"
+
+
+def test_the_desk_keeps_only_its_recent_exports(searcher: Searcher, tmp_path: Path) -> None:
+    desk = Desk(searcher, export_dir=tmp_path, keep_seconds=0)
+    mine = tmp_path / "notities.txt"  # not the desk's: never touched
+    mine.write_text("eigen aantekeningen", encoding="utf-8")
+    dossier = desk.from_text(KV_SET).dossier
+    first = desk.export(dossier, {})
+    second = desk.export(dossier, {})
+    assert first is not None and second is not None and first != second
+    assert not first.exists() and not first.parent.exists() and second.exists()
+    assert mine.read_text(encoding="utf-8") == "eigen aantekeningen"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [second.parent.name, mine.name])
+    kept = Desk(searcher, export_dir=tmp_path)  # the default keeps a minute's files
+    assert kept.export(dossier, {}) is not None and second.exists()
 
 
 def test_more_about_a_chat_hit_gives_its_standing_line(searcher: Searcher,

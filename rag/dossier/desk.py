@@ -9,10 +9,13 @@ written into a folder of the process's own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import tempfile
 import threading
+import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +56,7 @@ MAX_UPLOAD_BYTES = min(10 * 2**20, MAX_FILE_BYTES)
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 ERROR_TEXT = ("Er ging iets mis bij het maken van het dossier. Probeer het nog eens; blijft "
               "het misgaan, meld het dan aan de beheerder (details staan in het serverlogboek).")
+EXPORT_SECONDS = 60.0  # an export older than this has been handed to Gradio long since
 _KEY = re.compile(r"^(?P<doc>.+)#(?P<vraag>\d+(?:\+\d+)*)$")
 
 
@@ -83,11 +87,13 @@ class Desk:
     """
 
     def __init__(self, searcher: Searcher | Callable[[], Searcher],
-                 export_dir: Path | None = None) -> None:
+                 export_dir: Path | None = None, keep_seconds: float = EXPORT_SECONDS) -> None:
         self._current = searcher if callable(searcher) else (lambda: searcher)
         self._maker: DossierMaker | None = None
         self._lock = threading.Lock()
         self._export_dir = export_dir
+        self._exports: list[tuple[float, Path]] = []  # (made at, file) of this desk's exports
+        self._keep_seconds = keep_seconds
 
     @property
     def maker(self) -> DossierMaker:
@@ -139,17 +145,50 @@ class Desk:
 
     def export(self, dossier: Dossier | None, ticked: Mapping[int, Sequence[str]]) -> Path | None:
         """The Word file of the dossier with only the ticked passages (per vraag position,
-        checkbox values), written into the tab's own folder; None without a dossier."""
+        checkbox values), written into the tab's own folder; None without a dossier.
+
+        Gradio copies a file it serves into its own cache at once, so the files this desk
+        wrote before (and recorded) are deleted once ``keep_seconds`` old: the folder holds
+        the last minute's exports, not every one since the chat started.
+        """
         if dossier is None:
             return None
         chosen = {i: {u for u in map(parse_key, keys) if u is not None}
                   for i, keys in ticked.items()}
         data = to_docx(select(dossier, chosen))
+        self._forget_old_exports()
         folder = Path(tempfile.mkdtemp(prefix="dossier-", dir=self._export_dir))
-        name = re.sub(r"[^\w.-]+", "-", dossier.questions.doc_id).strip("-") or "dossier"
-        path = folder / f"concept-beantwoording-{name}.docx"
+        path = folder / export_name(dossier.questions)
         path.write_bytes(data)
+        with self._lock:
+            self._exports.append((time.monotonic(), path))
         return path
+
+    def _forget_old_exports(self) -> None:
+        """Delete the exports this desk wrote (and only those) once they are old enough."""
+        now = time.monotonic()
+        with self._lock:
+            old = [p for made, p in self._exports if now - made >= self._keep_seconds]
+            self._exports = [(made, p) for made, p in self._exports
+                             if now - made < self._keep_seconds]
+        for path in old:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+
+
+def export_name(qset: QuestionSet) -> str:
+    """``concept-beantwoording-2024Z18439-het-verdwijnen-van-de-restitutiepolis.docx``: the
+    zaak number when known and the start of the subject, in plain letters."""
+    subject = "-".join(_slug(qset.subject).lower().split("-")[:6])[:50].strip("-")
+    zaak = _slug(qset.meta.zaak_nr or "")
+    name = "-".join(p for p in (zaak, subject) if p) or _slug(qset.doc_id) or "dossier"
+    return f"concept-beantwoording-{name}.docx"
+
+
+def _slug(text: str) -> str:
+    flat = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9]+", "-", flat).strip("-")
 
 
 def _remove_upload(path: Path) -> None:
