@@ -306,14 +306,20 @@ def _judgements(db: Path) -> list[tuple]:
                             "FROM judgement ORDER BY id").fetchall()
 
 
+def _own_app(root: Path) -> tuple[Path, int, subprocess.Popen]:
+    """A test index and a database of its own in ``root`` (created), and the app serving
+    them on a free port: (index folder, port, process)."""
+    root.mkdir()
+    index_dir = build_test_index(root)
+    port = _free_port()
+    return index_dir, port, _start_app(root, index_dir, port)
+
+
 def test_a_thumbs_up_is_stored_and_kept_across_a_restart(browser: Any,
                                                          tmp_path: Path) -> None:
     root = tmp_path / "restart"
-    root.mkdir()
-    index_dir = build_test_index(root)
+    index_dir, port, proc = _own_app(root)
     db = index_dir / FEEDBACK_FILE
-    port = _free_port()
-    proc = _start_app(root, index_dir, port)
     try:
         page = _open(browser, f"http://127.0.0.1:{port}/")
         ask(page, ADVIESRAAD)
@@ -357,12 +363,8 @@ def test_none_of_these_after_a_notice_judges_nothing(browser: Any, tmp_path: Pat
     """"Geen van deze" belongs to the latest reply: after "Geen eerder antwoord gevonden" or a
     refused question it stores nothing (not a row against the question before it) and says
     so; after a reply with hits it judges that reply."""
-    root = tmp_path / "none"
-    root.mkdir()
-    index_dir = build_test_index(root)
+    index_dir, port, proc = _own_app(tmp_path / "none")
     db = index_dir / FEEDBACK_FILE
-    port = _free_port()
-    proc = _start_app(root, index_dir, port)
     try:
         page = _open(browser, f"http://127.0.0.1:{port}/")
         ask(page, ADVIESRAAD)

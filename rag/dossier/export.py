@@ -87,28 +87,16 @@ def meta_line(earlier: EarlierAnswer) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def flags(earlier: EarlierAnswer) -> list[str]:
-    """The marks an earlier answer carries, in words."""
-    out = []
-    if earlier.top:
-        out.append("beste treffer")
-    if earlier.newer_than_top:
-        out.append("recenter dan de beste treffer")
-    if earlier.near_duplicate is not None:
-        out.append(NEAR_DUPLICATE_TEXT)
-    return out
+# The marks of an earlier answer: best-ranked, received after the best-ranked one,
+# near-identical question (the page and the files speak Dutch, the terminal English).
+DUTCH_FLAGS = ("beste treffer", "recenter dan de beste treffer", NEAR_DUPLICATE_TEXT)
+ENGLISH_FLAGS = ("best hit", "newer than the best hit", "near-identical question asked before")
 
 
-def flags_english(earlier: EarlierAnswer) -> list[str]:
-    """`flags` for the terminal, which speaks English."""
-    out = []
-    if earlier.top:
-        out.append("best hit")
-    if earlier.newer_than_top:
-        out.append("newer than the best hit")
-    if earlier.near_duplicate is not None:
-        out.append("near-identical question asked before")
-    return out
+def flags(earlier: EarlierAnswer, words: tuple[str, str, str] = DUTCH_FLAGS) -> list[str]:
+    """The marks an earlier answer carries, in ``words``."""
+    marks = (earlier.top, earlier.newer_than_top, earlier.near_duplicate is not None)
+    return [word for word, mark in zip(words, marks, strict=True) if mark]
 
 
 def newer_available(section: VraagDossier) -> bool:
@@ -260,7 +248,7 @@ def _text_answers(section: VraagDossier, group: Sequence[EarlierAnswer], bullet:
                   ) -> list[str]:
     out = []
     for earlier, v in zip(group, quoted(section, group), strict=True):
-        marks = flags_english(earlier)
+        marks = flags(earlier, ENGLISH_FLAGS)
         out.append(f"  {bullet} {_english_meta_line(earlier)}"
                    + (f"  [{'; '.join(marks)}]" if marks else ""))
         out.append(f"    {v.long_citation}")

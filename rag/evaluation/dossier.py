@@ -468,8 +468,9 @@ class DossierEvaluation:
                        f"{figures_line(report.after[half])}" if cut.documents
                        else f"| {half} | (no group chosen) {figures_line(report.after[half])}")
         for half, (before, after) in report.question_sets.items():
-            out.append(f"| {half}, question sets only | none → default "
-                       f"{figures_line(before)} → {figures_line(after)}")
+            out.append(f"| {half}, question sets only | none {figures_line(before)}")
+            out.append(f"| {half}, question sets only | shipped default "
+                       f"{figures_line(after)}")
         if self.context_subjects:
             out += ["", "On-subject documents among any vraag's first 5 passages: " + ", ".join(
                 f"{mode} {found}/{total}" for mode, (found, total)
@@ -485,7 +486,9 @@ class DossierEvaluation:
             subjects = {half: {"chosen": asdict(self.subjects.chosen[half]),
                                "before": asdict(self.subjects.before[half]),
                                "after": asdict(self.subjects.after[half]),
-                               "default": asdict(self.subjects.default[half])}
+                               "default": asdict(self.subjects.default[half]),
+                               "question_sets": [asdict(f) for f in
+                                                 self.subjects.question_sets[half]]}
                         for half in self.subjects.chosen}
         return {"corpus": self.corpus, "model": self.model,
                 "context": [asdict(r) for r in self.context],
