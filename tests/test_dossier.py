@@ -134,6 +134,13 @@ def test_a_kv_set_gives_its_vragen_subject_and_context() -> None:
     assert [v.procedural for v in qset.vragen] == [True, False, False, True]
 
 
+def test_a_footnote_mark_in_the_news_title_stays_out_of_the_context() -> None:
+    text = KV_SET.replace("«Adviesraad voor AI laat op zichwachten»",
+                          "«Adviesraad voor AI laat op zichwachten 1»")
+    qset = question_set_from_text(text, f"{KV_ID}.txt")
+    assert qset.context.endswith("Adviesraad voor AI laat op zichwachten")
+
+
 def test_unnumbered_question_paragraphs_become_vragen() -> None:
     qset = question_set_from_text(UNNUMBERED_SET, "vragen.txt")
     assert [v.text for v in qset.vragen] == [

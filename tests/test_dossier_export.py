@@ -10,6 +10,7 @@ import io
 import json
 import os
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -17,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
-from rag.dossier.desk import Desk, export_name, parse_key, unit_key
+from rag.dossier.desk import Desk, choices, export_name, parse_key, section_html, unit_key
 from rag.dossier.export import dossier_json, select, to_markdown, write
 from rag.dossier.questions import question_set_from_text
-from rag.dossier.standing import DossierMaker
+from rag.dossier.standing import DossierMaker, subject_line
 from rag.dossier.word import QUOTE_STYLE, to_docx
 from rag.models.embed import HashingEmbedder
 from rag.render import to_json
@@ -141,6 +142,33 @@ def test_newer_than_the_best_hit_only_when_the_best_hit_is_exported(dossier: Dos
     both = select(dossier, {2: {newer.hit.chunk.unit, top.hit.chunk.unit}})
     text = " ".join(p.text for p in docx.Document(io.BytesIO(to_docx(both))).paragraphs)
     assert "recenter dan de beste treffer" in text and "Let op: recenter antwoord" in text
+
+
+def test_passages_on_the_subject_are_shown_apart_in_every_form(dossier: Dossier) -> None:
+    """A vraag's group on the subject (the fixture is too small for one to stand out, so one
+    is given here): under its own heading in Markdown and Word, as "on_subject" in JSON, with
+    checkboxes of their own in the tab, and exported only when ticked."""
+    section = dossier.vragen[1]
+    on_line = {e.hit.chunk.unit for e in section.earlier}
+    (extra,) = subject_line((next(h for h in section.searched.hits
+                                  if h.chunk.unit not in on_line),), section.vraag.text)
+    second = replace(dossier.vragen[1], on_subject=(extra,))
+    made = replace(dossier, vragen=(dossier.vragen[0], second, *dossier.vragen[2:]))
+    markdown = to_markdown(made)
+    assert markdown.count("#### Over hetzelfde onderwerp") == 1
+    data = dossier_json(made)["vragen"][1]
+    assert [h["doc_id"] for h in data["on_subject"]] == [extra.hit.doc.doc_id]
+    assert dossier_json(made)["vragen"][0]["acknowledgement"] is True
+    labels = [label for label, _ in choices(second)]
+    assert labels[-1].endswith("(over hetzelfde onderwerp)") and len(labels) == len(
+        second.earlier) + 1
+    assert "Over hetzelfde onderwerp" in section_html(second)
+    ticked = select(made, {1: {extra.hit.chunk.unit}})
+    assert [e.hit.chunk.unit for e in ticked.vragen[1].on_subject] == [extra.hit.chunk.unit]
+    assert ticked.vragen[1].earlier == ()
+    texts = [p.text for p in docx.Document(io.BytesIO(to_docx(ticked))).paragraphs]
+    assert "Over hetzelfde onderwerp" in texts
+    assert not select(made, {}).vragen[1].on_subject  # not ticked: not exported
 
 
 def test_markdown_has_every_part(dossier: Dossier, searcher: Searcher) -> None:
