@@ -15,8 +15,6 @@ session; requests wait in Gradio's queue. The terminal speaks English, the page 
 
 from __future__ import annotations
 
-import contextlib
-import io
 import ipaddress
 import logging
 import os
@@ -424,6 +422,9 @@ def launch_options(host: str, port: int, guard: LoginGuard | None,
         "auth_message": "Log in met uw Vraagbaak-account." if guard else None,
         "max_file_size": MAX_UPLOAD_BYTES, "enable_monitoring": False, "show_error": False,
         "footer_links": [],
+        # Gradio's own start-up lines ("To create a public link, set `share=True`") would
+        # contradict --share; the chat prints where it listens itself.
+        "quiet": True,
     }
 
 
@@ -515,32 +516,11 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
             f"Open http://{host}:{port} in a browser; stop with Ctrl-C.")
     guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
     with uploads:
-        with contextlib.redirect_stdout(_WithoutShareHint(sys.stdout)):
-            demo.launch(**launch_options(host, port, guard, share), css=CSS,
-                        js=OPEN_REPLY_JS, head=HEAD, theme=_theme(), prevent_thread_lock=True)
+        demo.launch(**launch_options(host, port, guard, share), css=CSS, js=OPEN_REPLY_JS,
+                    head=HEAD, theme=_theme(), prevent_thread_lock=True)
+        # Gradio is quiet (see launch_options): the chat says where it listens once it does.
+        _notify(f"* Running on local URL:  {demo.local_url}")
         demo.block_thread()  # until Ctrl-C
-
-
-class _WithoutShareHint(io.TextIOBase):
-    """Standard output without Gradio's start-up hint "To create a public link, set
-    `share=True` in `launch()`", which contradicts the chat's own --share (and its refusal
-    without a login); every other line, "Running on local URL" included, passes."""
-
-    HINT = "To create a public link"
-
-    def __init__(self, out: Any) -> None:
-        self._out = out
-        self._dropped = False
-
-    def write(self, text: str) -> int:
-        if self.HINT in text or (self._dropped and text == "\n"):
-            self._dropped = self.HINT in text
-            return len(text)
-        self._dropped = False
-        return int(self._out.write(text))
-
-    def flush(self) -> None:
-        self._out.flush()
 
 
 def _feedback_store(path: Path) -> FeedbackStore | None:
