@@ -453,7 +453,7 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
     try:
         live = open_chat_searcher(settings, build_sample=index_dir is None and not corpus_dir,
                                   notify=_notify, corpus_dir=corpus_dir)
-    except RagError as exc:
+    except (RagError, OSError) as exc:  # OSError: a model cache or folder it cannot write
         raise click.ClickException(str(exc)) from None
     if share:
         _notify("WARNING: --share makes the chat reachable on the internet through a public "

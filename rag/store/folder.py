@@ -30,6 +30,11 @@ CURRENT = "current"
 _TMP_SUFFIX = ".tmp"
 
 
+class WriteFailed(IndexError_):
+    """A write into the index folder failed (a full disk, a folder made read-only): the
+    build stopped, and what the folder served before it serves still."""
+
+
 @dataclass
 class Register:
     """What the build has made in its folder: generation folders and temporary links."""
@@ -210,7 +215,22 @@ class IndexFolder:
                     and stale.is_file() and not stale.is_symlink()
                     and _read_marker(stale) is not None):
                 stale.unlink()
-        self._write_register(keep)
+        if keep != register:  # no write when nothing changed: a full disk still builds
+            self._write_register(keep)
+
+    def write_failed(self, exc: OSError | UnicodeError, kept: str | None = None) -> WriteFailed:
+        """The one line for a write that failed here, naming the file and what is kept
+        (by default: the previous index when there is one)."""
+        if kept is None:
+            kept = ("the previous index is unchanged" if (self.path / CURRENT).is_symlink()
+                    else "no index was written")
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            if exc.filename:
+                reason += f": {os.fsdecode(exc.filename)!r}"
+        else:
+            reason = str(exc)
+        return WriteFailed(f"could not write the index in {self.path} ({reason}); {kept}")
 
     def release(self, lock_file: Path | None) -> None:
         """After a failed build: drop unfinished work; if no index was ever completed here and

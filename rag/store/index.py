@@ -178,9 +178,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
         folder.swap_in(generation)
     except (OSError, UnicodeError) as exc:
         _discard(folder, generation)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise IndexError_(f"could not write the index in {folder.path} ({reason}); "
-                          f"{kept}") from None
+        raise folder.write_failed(exc, kept) from None
     except BaseException:
         _discard(folder, generation)
         raise
