@@ -110,6 +110,28 @@ def _walk_as_nobody(corpus: Path) -> list[tuple[str, str | None]]:
     return [tuple(r) for r in rows]
 
 
+def test_names_that_would_print_alike_are_two_documents(tmp_path: Path) -> None:
+    """A name holding the byte 0xff and one holding a backslash, an x and two f's."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    text = SAMPLE_FILE.read_text(encoding="utf-8")
+    for raw, answer in ((b"bad\xffname.txt", "Ja (byte)."), (b"bad\\xffname.txt", "Ja (tekens).")):
+        with open(os.path.join(os.fsencode(corpus), raw), "w", encoding="utf-8") as fh:
+            fh.write(text.replace("Ja, ik ben bekend met dit artikel.", answer))
+    result = subprocess.run([*RAG, "build", "--corpus", str(corpus), "--index", "idx",
+                             "--model", "hash:256"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "2 answer documents" in result.stdout and "0 skipped" in result.stdout
+    index = load_index(tmp_path / "idx")
+    assert {d.source: d.doc_id for d in index.documents.values()} == {
+        "bad\\xffname.txt": "bad\\xffname", "bad\\\\xffname.txt": "bad\\\\xffname"}
+    for answer, source in (("Ja (byte).", "bad\\xffname.txt"),
+                           ("Ja (tekens).", "bad\\\\xffname.txt")):
+        ask = subprocess.run([*RAG, "ask", answer, "--index", "idx", "--model", "hash:256",
+                              "-k", "1"], cwd=tmp_path, capture_output=True, text=True)
+        assert f"source: {source}" in ask.stdout, ask.stdout
+
+
 def test_an_unreadable_folder_is_listed_as_skipped(odd: tuple[Path, Path]) -> None:
     _, corpus = odd
     rows = _walk_as_nobody(corpus)
