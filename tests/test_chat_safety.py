@@ -27,7 +27,7 @@ from click.testing import CliRunner
 import app
 from rag.dossier.desk import MAX_UPLOAD_BYTES
 from rag.ingest.readers import MAX_FILE_BYTES
-from rag.login import FREE_ATTEMPTS, LoginGuard
+from rag.login import FORGET_SECONDS, FREE_ATTEMPTS, MAX_TRACKED, LoginGuard
 from tests.conftest import ROOT
 from tests.test_app import build_test_index
 from tests.test_browser import _free_port, _wait_until_serving
@@ -228,3 +228,22 @@ def test_the_warning_fires_for_any_bind_off_this_machine(
     assert result.exit_code == 0, result.output
     assert warning in result.stderr
     assert seen["share"] is ("--share" in args)
+
+
+def test_spraying_names_cannot_unlock_a_name() -> None:
+    """10,001 failures under other names after "staf" is locked: the lock holds, and while
+    the guard is full of fresh failures no name it does not hold gets in, right password
+    or not (else such guesses would never count); later the old failures are forgotten."""
+    now = [1000.0]
+    guard = LoginGuard({"staf": "geheim", "piet": "welkom"}, lockout=30, clock=lambda: now[0])
+    for _ in range(FREE_ATTEMPTS):
+        assert not guard.check("staf", "fout")
+    for i in range(MAX_TRACKED + 1):
+        assert not guard.check(f"naam{i}", "fout")
+    now[0] += 31  # staf's 30 s lock is over: only its own failures decide now
+    assert not guard.check("staf", "fout")  # the sixth failure in a row: locked for 60 s
+    assert not guard.check("staf", "geheim")
+    assert not guard.check("piet", "welkom")  # a name the full guard does not hold
+    now[0] += FORGET_SECONDS  # the sprayed names are forgotten, staf's lock long over
+    assert guard.check("piet", "welkom")
+    assert guard.check("staf", "geheim")
