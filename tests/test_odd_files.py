@@ -55,6 +55,52 @@ def test_a_cut_off_pdf_is_indexed_and_named_damaged(shared: Path) -> None:
     assert all(load_bytes(p.read_bytes(), ".pdf", p.stem, p.name).damaged is None for p in whole)
 
 
+def test_a_pdf_cut_off_at_its_end_is_indexed_and_named_damaged(shared: Path) -> None:
+    """Every real PDF without its last bytes (the end-of-file marker, the trailer, the
+    cross-reference table): the pages that are there are read, and the file named damaged."""
+    for path in sorted((shared / "corpus" / "pdf").glob("*.pdf")):
+        data = path.read_bytes()
+        whole = load_bytes(data, ".pdf", path.stem, path.name)
+        text = "\n".join(f"{b.question}\n{b.answer}" for b in whole.blocks)
+        for cut in (7, 30, 200):
+            doc = load_bytes(data[:-cut], ".pdf", path.stem, path.name)
+            assert doc.blocks, (path.name, cut)
+            assert doc.damaged is not None and doc.damaged.startswith("damaged PDF: read ")
+            assert "the file ends before its end-of-file marker, so it was cut off" in \
+                doc.damaged
+            assert all(b.answer[:100] in text for b in doc.blocks), (path.name, cut)
+
+
+def first_30_kb(shared: Path) -> tuple[str, bytes]:
+    """The first 30 kB of the largest real PDF, when one is larger than that."""
+    path = max((shared / "corpus" / "pdf").glob("*.pdf"), key=lambda p: p.stat().st_size)
+    data = path.read_bytes()
+    if len(data) <= 30_000:
+        pytest.skip("no PDF in ../shared is larger than 30 kB")
+    return path.name, data[:30_000]
+
+
+def test_a_build_with_the_first_30_kb_of_a_real_pdf(shared: Path, tmp_path: Path) -> None:
+    name, data = first_30_kb(shared)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(SAMPLE_FILE, corpus / SAMPLE_FILE.name)
+    (corpus / name).write_bytes(data)
+    result = subprocess.run([*RAG, "build", "--corpus", str(corpus), "--index", "idx",
+                             "--model", "hash:256"], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    named = [line for line in result.stdout.splitlines() if name in line]
+    assert len(named) == 1 and named[0].startswith(f"  damaged {name}: damaged PDF: read ")
+    assert "cut off" in named[0] and named[0].endswith("; indexed what could be read")
+    ask = subprocess.run([*RAG, "ask", "Komt er een AI-fabriek in Nederland?", "--index", "idx",
+                          "--model", "hash:256", "--json", "-k", "3"], cwd=tmp_path,
+                         capture_output=True, text=True)
+    assert ask.returncode == 0, ask.stderr
+    assert SAMPLE_FILE.name in [h["source"] for h in json.loads(ask.stdout)["hits"]]
+    assert {d.source for d in load_index(tmp_path / "idx").documents.values()} == {
+        SAMPLE_FILE.name, name}
+
+
 def odd_corpus(root: Path, shared: Path | None) -> Path:
     corpus = root / "corpus"
     (corpus / "sub").mkdir(parents=True)
