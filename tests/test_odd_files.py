@@ -26,6 +26,7 @@ from rag.store.index import load_index
 from tests.conftest import SAMPLE_FILE, shared_dir
 
 RAG = [sys.executable, "-m", "rag"]
+NOBODY = 65534  # the unprivileged user and group of Debian and most other systems
 
 
 def damaged_pdf(shared: Path) -> tuple[bytes, int]:
@@ -143,8 +144,8 @@ def _walk_as_nobody(corpus: Path) -> list[tuple[str, str | None]]:
         os.close(read)
         try:
             if os.geteuid() == 0:
-                os.setgid(65534)
-                os.setuid(65534)
+                os.setgid(NOBODY)
+                os.setuid(NOBODY)
             rows = [(printable(str(p)), r) for p, r in walk_corpus(corpus)]
             os.write(write, json.dumps(rows).encode())
         finally:
@@ -183,6 +184,31 @@ def test_an_unreadable_folder_is_listed_as_skipped(odd: tuple[Path, Path]) -> No
     rows = _walk_as_nobody(corpus)
     assert (str(corpus / "locked"), "unreadable folder (Permission denied)") in rows
     assert sum(1 for _, reason in rows if reason is None) == 5 + (shared_dir() is not None)
+
+
+def test_a_build_lists_an_unreadable_folder_as_skipped(odd: tuple[Path, Path]) -> None:
+    """The whole build, run as a user who cannot read the folder (root reads every folder,
+    so as root the build runs as nobody, through util-linux's setpriv)."""
+    root, corpus = odd
+    out = root / "out"
+    out.mkdir()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("running the build as an unprivileged user needs setpriv")
+        os.chown(out, NOBODY, NOBODY)
+        as_user = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    result = subprocess.run([*as_user, *RAG, "build", "--corpus", str(corpus), "--index",
+                             "idx", "--model", "hash:256"], cwd=out, capture_output=True,
+                            text=True, env={**os.environ, "HOME": str(out)})
+    if as_user and result.returncode != 0 and "setpriv:" in result.stderr:
+        pytest.skip(f"cannot run the build as an unprivileged user: {result.stderr.strip()}")
+    assert result.returncode == 0, result.stderr
+    assert "  skipped locked: unreadable folder (Permission denied)\n" in result.stdout
+    sources = {d.source for d in load_index(out / "idx").documents.values()}
+    assert f"sub/{SAMPLE_FILE.name}" in sources
+    assert not any(s.startswith("locked/") for s in sources)
 
 
 def test_odd_names_are_indexed_stored_and_shown_on_one_line(odd: tuple[Path, Path]) -> None:
