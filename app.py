@@ -394,6 +394,9 @@ def launch_options(host: str, port: int, guard: LoginGuard | None,
         "max_file_size": MAX_UPLOAD_BYTES, "enable_monitoring": False, "show_error": False,
         "footer_links": [], "allowed_paths": [], "strict_cors": True, "ssr_mode": False,
         "mcp_server": False, "num_workers": 0, "run_history": False,
+        # Gradio runs handlers in at most this many threads (its default, 40, is below the
+        # chat's own limit, so a burst would wait in a line instead of being told to wait).
+        "max_threads": CONCURRENCY,
     }
 
 

@@ -29,6 +29,7 @@ import pytest
 from click.testing import CliRunner
 
 import app
+from rag.chat import MAX_WAITING
 from rag.dossier.desk import MAX_UPLOAD_BYTES
 from rag.ingest.readers import MAX_FILE_BYTES
 from rag.login import FORGET_SECONDS, FREE_ATTEMPTS, MAX_TRACKED, LoginGuard
@@ -46,6 +47,8 @@ def test_launch_never_shares_and_caps_uploads(monkeypatch: pytest.MonkeyPatch) -
     assert options["share"] is False and options["max_file_size"] == MAX_UPLOAD_BYTES
     assert MAX_UPLOAD_BYTES <= MAX_FILE_BYTES  # never more than the reader reads
     assert options["enable_monitoring"] is False
+    # Enough handler threads that the chat's own "busy" notice, not a line, meets a burst.
+    assert options["max_threads"] > MAX_WAITING
     assert app.launch_options("127.0.0.1", 7860, None, share=True)["share"] is True
     guarded = app.launch_options("0.0.0.0", 7860, LoginGuard({"a": "b"}), share=False)
     assert inspect.iscoroutinefunction(guarded["auth"])  # else Gradio takes it as a verdict
