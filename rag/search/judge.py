@@ -10,13 +10,13 @@ import math
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
 from rag.models.registry import ModelSpec
 from rag.search.rank import FusionSettings
 from rag.search.relevance import Evidence, RelevanceModel, feature_values, load_relevance
-from rag.store.lexical import LexicalIndex
 from rag.types import Language
 
 DATA = Path(__file__).resolve().parents[1] / "data"  # model files shipped with the package
@@ -41,7 +41,25 @@ def relevance_for(spec: ModelSpec, model_id: str) -> RelevanceModel | None:
     return model if model.model_id == model_id else None
 
 
-def evidence(lexical: LexicalIndex, question: str, dense: np.ndarray, lexical_scores: np.ndarray,
+class Vocabulary(Protocol):
+    """What the relevance features need of a BM25 index (`rag.store.lexical.LexicalIndex`):
+    its tokeniser and document frequencies. A protocol, so judging imports no storage."""
+
+    @property
+    def size(self) -> int:
+        """Number of indexed passages."""
+        ...
+
+    def tokenize(self, text: str) -> list[str]:
+        """The stemmed, stopword-free words of ``text`` as the index sees them."""
+        ...
+
+    def document_frequency(self, tokens: Sequence[str]) -> np.ndarray:
+        """How many passages contain each token."""
+        ...
+
+
+def evidence(lexical: Vocabulary, question: str, dense: np.ndarray, lexical_scores: np.ndarray,
              doc_of_row: np.ndarray, keep: np.ndarray | None = None) -> Evidence:
     """The `rag.search.relevance.Evidence` of one question over one index."""
     tokens = tuple(dict.fromkeys(lexical.tokenize(question)))

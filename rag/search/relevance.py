@@ -28,7 +28,8 @@ from rag.types import Language
 # is the product of two of these (an interaction a linear model cannot form itself).
 BASE_FEATURES = (
     "cos",  # dense cosine of the passage
-    "cos_z",  # that cosine in standard deviations above the mean over all searched passages
+    "cos_z",  # that cosine in standard deviations above the mean cosine of the searched
+              # passages (over `statistic_rows`: all of them up to STATISTIC_ROWS)
     "doc_margin",  # cosine minus the best cosine in any other document (0: one document)
     "bm25",  # BM25 of the passage over the query's own ceiling (every word, tf -> infinity)
     "bm25_rel",  # BM25 of the passage over the best BM25 of any passage
@@ -45,6 +46,11 @@ BASE_FEATURES = (
     "log_docs",  # log of the number of documents searched (margins shrink as it grows)
 )
 K1 = 1.2  # BM25 k1 of rag.store.lexical.LexicalSettings: a term scores below idf · (k1 + 1)
+# Passages whose cosines give the mean and spread behind ``cos_z``: every searched passage up
+# to this many, else this many spread evenly over them. A fixed set of rows, so a large index
+# searched through candidates (`rag.search.candidates`, which scores these rows exactly)
+# gets the same statistics, and so the same relevance and abstention, as exact search.
+STATISTIC_ROWS = 2048
 
 
 class RelevanceError(RagError):
@@ -58,7 +64,7 @@ class Evidence:
     Arrays have one entry per passage row; ``keep`` (optional) masks out rows a filter
     excludes, so the features see only what could have been shown. ``query_tokens`` are the
     question's unique stemmed content words and ``df`` their document frequencies in the
-    lexical index of ``n_passages`` passages. Statistics over all rows are computed once
+    lexical index of ``n_passages`` passages. Statistics over the rows are computed once
     per question, on first use, however many hits are judged.
     """
 
@@ -78,13 +84,14 @@ class Evidence:
         lexical, docs = self.lexical[rows], self.doc_of_row[rows]
         if not len(rows):
             return _Summary(dense, lexical, 0.0, 0.0, 0.0, -1, -math.inf, 0.0, 0.0, 0, 0.0)
+        sample = self.dense[statistic_rows(len(self.dense), self.keep)].astype(np.float64)
         best_row = int(np.argmax(dense))
         best_doc = int(docs[best_row])
         others = dense[docs != best_doc]
         idf = lucene_idf(self.df, self.n_passages)
         best_lexical = float(lexical.max(initial=0.0))
         agree = float(best_lexical > 0 and docs[int(np.argmax(lexical))] == best_doc)
-        return _Summary(dense, lexical, float(dense.mean()), float(dense.std()),
+        return _Summary(dense, lexical, float(sample.mean()), float(sample.std()),
                         float(dense[best_row]), best_doc,
                         float(others.max()) if len(others) else -math.inf, best_lexical,
                         agree, len(np.unique(docs)), float(idf.sum()))
@@ -105,6 +112,15 @@ class _Summary:
     idf_total: float
 
 
+def statistic_rows(n_rows: int, keep: np.ndarray | None) -> np.ndarray:
+    """The rows ``cos_z`` takes its mean and spread from: the kept rows (all of ``n_rows``
+    when ``keep`` is None), or ``STATISTIC_ROWS`` of them evenly spaced when there are more."""
+    rows = np.flatnonzero(keep) if keep is not None else np.arange(n_rows)
+    if len(rows) > STATISTIC_ROWS:
+        rows = rows[np.linspace(0, len(rows) - 1, STATISTIC_ROWS).round().astype(np.int64)]
+    return rows
+
+
 def lucene_idf(df: np.ndarray, n: int) -> np.ndarray:
     """BM25's (Lucene) idf; a word the index never saw gets the highest idf."""
     df = np.asarray(df, dtype=np.float64)
@@ -115,7 +131,7 @@ def feature_values(ev: Evidence, row: int,
                    passage_tokens: Collection[str]) -> dict[str, float]:
     """Every `BASE_FEATURES` value of passage ``row`` for the question in ``ev``.
 
-    ``passage_tokens`` are the passage's stemmed words (`rag.store.lexical.LexicalIndex.tokenize`).
+    ``passage_tokens`` are the passage's stemmed words, as BM25 sees them.
     """
     s = ev._summary
     cos, bm25 = float(ev.dense[row]), float(ev.lexical[row])
