@@ -16,7 +16,13 @@ import numpy as np
 
 from rag.models.registry import ModelSpec
 from rag.search.rank import FusionSettings
-from rag.search.relevance import Evidence, RelevanceModel, feature_values, load_relevance
+from rag.search.relevance import (
+    Evidence,
+    RelevanceModel,
+    anchor_words,
+    feature_values,
+    load_relevance,
+)
 from rag.types import Language
 
 DATA = Path(__file__).resolve().parents[1] / "data"  # model files shipped with the package
@@ -63,8 +69,10 @@ def evidence(lexical: Vocabulary, question: str, dense: np.ndarray, lexical_scor
              doc_of_row: np.ndarray, keep: np.ndarray | None = None) -> Evidence:
     """The `rag.search.relevance.Evidence` of one question over one index."""
     tokens = tuple(dict.fromkeys(lexical.tokenize(question)))
+    anchors = tuple(dict.fromkeys(lexical.tokenize(" ".join(anchor_words(question)))))
     return Evidence(dense, lexical_scores, doc_of_row, tokens, lexical.document_frequency(tokens),
-                    lexical.size, len(question.split()), keep)
+                    lexical.size, len(question.split()), keep, anchors,
+                    lexical.document_frequency(anchors))
 
 
 @dataclass(frozen=True)

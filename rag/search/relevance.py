@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -44,7 +45,13 @@ BASE_FEATURES = (
     "agree",  # 1 when the best BM25 passage and the best cosine passage share a document
     "log_words",  # log of the number of words in the question
     "log_docs",  # log of the number of documents searched (margins shrink as it grows)
+    "doc_spread",  # cosine minus the mean best cosine of the next SPREAD_DOCS other documents
+    "doc_gap10",  # cosine minus the best cosine of the tenth-best other document
+    "anchor_coverage",  # share of the question's anchors (numbers, acronyms, names: words
+                        # that survive translation) found in the passage (1: no anchors)
+    "anchor_known",  # share of the question's anchors that occur in the index at all
 )
+SPREAD_DOCS = 5
 K1 = 1.2  # BM25 k1 of rag.store.lexical.LexicalSettings: a term scores below idf · (k1 + 1)
 # Passages whose cosines give the mean and spread behind ``cos_z``: every searched passage up
 # to this many, else this many spread evenly over them. A fixed set of rows, so a large index
@@ -76,6 +83,8 @@ class Evidence:
     n_passages: int
     n_words: int
     keep: np.ndarray | None = None
+    anchors: tuple[str, ...] = ()  # the stemmed anchor words of the question (`anchor_words`)
+    anchor_df: np.ndarray | None = None  # their document frequencies
 
     @cached_property
     def _summary(self) -> _Summary:
@@ -83,7 +92,13 @@ class Evidence:
         dense = self.dense[rows].astype(np.float64)
         lexical, docs = self.lexical[rows], self.doc_of_row[rows]
         if not len(rows):
-            return _Summary(dense, lexical, 0.0, 0.0, 0.0, -1, -math.inf, 0.0, 0.0, 0, 0.0)
+            return _Summary(dense, lexical, 0.0, 0.0, 0.0, -1, -math.inf, 0.0, 0.0, 0, 0.0,
+                            np.zeros(0), np.full(int(self.doc_of_row.max(initial=0)) + 1,
+                                                 -np.inf))
+        per_doc = np.full(int(docs.max()) + 1, -np.inf)
+        np.maximum.at(per_doc, docs, dense)
+        present = np.isfinite(per_doc)
+        top_docs = np.sort(per_doc[present])[::-1][:SPREAD_DOCS + 10]
         sample = self.dense[statistic_rows(len(self.dense), self.keep)].astype(np.float64)
         best_row = int(np.argmax(dense))
         best_doc = int(docs[best_row])
@@ -94,7 +109,7 @@ class Evidence:
         return _Summary(dense, lexical, float(sample.mean()), float(sample.std()),
                         float(dense[best_row]), best_doc,
                         float(others.max()) if len(others) else -math.inf, best_lexical,
-                        agree, len(np.unique(docs)), float(idf.sum()))
+                        agree, int(present.sum()), float(idf.sum()), top_docs, per_doc)
 
 
 @dataclass(frozen=True)
@@ -110,6 +125,18 @@ class _Summary:
     agree: float
     n_docs: int
     idf_total: float
+    top_docs: np.ndarray  # best cosine per document, the best SPREAD_DOCS + 10, descending
+    per_doc: np.ndarray  # best cosine per document (-inf: none of its rows searched)
+
+
+# A word with a digit, or a capital after its first letter (AI, ChatGPT, NOC*NSF), or a
+# capitalised word that does not open a sentence: numbers, acronyms and names.
+_ANCHOR = re.compile(r"\b(?:\w*\d\w*|\w+[A-Z]\w*)\b|(?<![.?!:]\s)(?<!^)\b[A-Z]\w+")
+
+
+def anchor_words(question: str) -> list[str]:
+    """The question's words that a translation leaves as they are (see ``_ANCHOR``)."""
+    return _ANCHOR.findall(question.strip())
 
 
 def statistic_rows(n_rows: int, keep: np.ndarray | None) -> np.ndarray:
@@ -141,6 +168,12 @@ def feature_values(ev: Evidence, row: int,
     total = s.idf_total
     found = np.array([t in passage_tokens for t in ev.query_tokens], dtype=bool)
     known = float(idf[ev.df > 0].sum())
+    # The best cosines of the other documents (this passage's own document left out).
+    mine = np.flatnonzero(s.top_docs == s.per_doc[int(ev.doc_of_row[row])])
+    others = np.delete(s.top_docs, mine[0]) if len(mine) else s.top_docs
+    spread = others[:SPREAD_DOCS]
+    anchors = np.array([a in passage_tokens for a in ev.anchors], dtype=bool)
+    anchor_df = ev.anchor_df if ev.anchor_df is not None else np.zeros(len(ev.anchors))
     return {
         "cos": cos,
         "cos_z": (cos - s.mean) / s.std if s.std > 0 else 0.0,
@@ -157,6 +190,10 @@ def feature_values(ev: Evidence, row: int,
         "agree": s.agree,
         "log_words": math.log(max(ev.n_words, 1)),
         "log_docs": math.log(max(s.n_docs, 1)),
+        "doc_spread": cos - float(spread.mean()) if len(spread) else 0.0,
+        "doc_gap10": cos - float(others[min(9, len(others) - 1)]) if len(others) else 0.0,
+        "anchor_coverage": float(anchors.mean()) if len(anchors) else 1.0,
+        "anchor_known": float((anchor_df > 0).mean()) if len(anchors) else 1.0,
     }
 
 
