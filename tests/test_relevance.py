@@ -7,7 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.models.registry import DEFAULT_MODEL, model_spec
+from rag.models.embed import load_embedder
+from rag.models.registry import DEFAULT_MODEL, INT8_MODEL, Source, model_spec
 from rag.search.judge import DATA, relevance_for
 from rag.search.relevance import (
     BASE_FEATURES,
@@ -123,6 +124,28 @@ def test_the_stored_model_loads_for_the_default_model() -> None:
     assert "train_relevance.py" in STORED.trained_with
     for language in Language:
         assert 0.0 < STORED.threshold(language) < 1.0
+
+
+@pytest.mark.parametrize("name", [DEFAULT_MODEL, INT8_MODEL])
+def test_every_offline_model_can_abstain_with_a_model_trained_on_its_own_weights(
+        name: str) -> None:
+    # A retrained or re-provisioned model changes its id; a relevance file left behind
+    # would be ignored (and "nothing found" fall back to the cosine rule) without this test.
+    spec = model_spec(name)
+    assert spec.source is Source.PROVISIONED
+    assert spec.relevance is not None
+    shipped = load_relevance(DATA / spec.relevance)
+    assert shipped.model_id == load_embedder(name).model_id
+    assert relevance_for(spec, shipped.model_id) == shipped
+    assert set(shipped.languages) == {Language.NL, Language.EN}
+    assert shipped.features == STORED.features  # trained by the same command
+
+
+def test_a_model_file_for_other_weights_is_not_used_and_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="vraagbaak.search"):
+        assert relevance_for(model_spec(DEFAULT_MODEL), "multilingual-e5-small@other") is None
+    assert "trained for" in caplog.text and "train_relevance.py" in caplog.text
 
 
 @pytest.mark.parametrize("language", list(Language))

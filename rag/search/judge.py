@@ -6,7 +6,7 @@ relevance model search with, so the model is trained on exactly what the searche
 
 from __future__ import annotations
 
-import math
+import logging
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -26,6 +26,7 @@ from rag.search.relevance import (
 from rag.types import Language
 
 DATA = Path(__file__).resolve().parents[1] / "data"  # model files shipped with the package
+log = logging.getLogger("vraagbaak.search")
 
 
 def fusion_for(language: Language, fusion: FusionSettings) -> FusionSettings:
@@ -40,11 +41,22 @@ def fusion_for(language: Language, fusion: FusionSettings) -> FusionSettings:
 
 def relevance_for(spec: ModelSpec, model_id: str) -> RelevanceModel | None:
     """The relevance model trained for an embedding model (named by its spec, and only for
-    the very weights ``model_id`` of the index), if there is one."""
+    the very weights ``model_id`` of the index), if there is one.
+
+    A model file trained on other weights is not used (its features would be read on
+    another scale), and that is logged as a warning: the searcher then falls back to the
+    model's cosine threshold. ``tests/test_relevance.py`` fails when a shipped file and
+    its model's id part ways.
+    """
     if spec.relevance is None:
         return None
     model = load_relevance(DATA / spec.relevance)
-    return model if model.model_id == model_id else None
+    if model.model_id != model_id:
+        log.warning("relevance model %s was trained for %s, not %s: 'nothing found' falls "
+                    "back to the cosine threshold; retrain it with eval/train_relevance.py",
+                    spec.relevance, model.model_id, model_id)
+        return None
+    return model
 
 
 class Vocabulary(Protocol):
@@ -96,5 +108,4 @@ def judge(model: RelevanceModel, ev: Evidence, rows: Sequence[int], language: La
     probabilities = tuple(model.hit_probability(v, language) for v in values)
     confidence = model.probability(values[0], language) if values else 0.0
     return Judgement(probabilities, confidence,
-                     not values or confidence < model.threshold(language)
-                     or math.isnan(confidence))
+                     model.abstains(confidence, probabilities, language))
