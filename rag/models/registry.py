@@ -59,13 +59,13 @@ class ModelSpec:
 
 
 # "No earlier answer found" for the default model is decided by its relevance model; the
-# cosine rule below is what `--min-score` brings back: abstain when the best dense cosine of any
-# passage is below 0.8427. Calibrated with `rag eval --gold eval/gold.jsonl --calibrate` over
-# ../shared/corpus (86 answer documents, 718 chunks; 80 answerable and 11 unanswerable
-# questions): the best abstention F1 among thresholds that wrongly abstain on at most 5% of
-# answerable questions; there precision 0.875, recall 0.636, 1.3% wrongly abstained. On the
-# bundled sample alone 12 Dutch questions it answers scored 0.871-0.909 and 14 unrelated
-# ones at most 0.833.
+# cosine rule below decides only if that model does not fit the weights (logged as a
+# warning): abstain when the best dense cosine of any passage is below 0.8427. Calibrated
+# with `rag eval --gold eval/gold.jsonl --calibrate` over ../shared/corpus (86 answer
+# documents, 718 chunks; 80 answerable and 11 unanswerable questions): the best abstention
+# F1 among thresholds that wrongly abstain on at most 5% of answerable questions; there
+# precision 0.875, recall 0.636, 1.3% wrongly abstained. On the bundled sample alone 12
+# Dutch questions it answers scored 0.871-0.909 and 14 unrelated ones at most 0.833.
 _KNOWN = {
     spec.name: spec for spec in (
         ModelSpec(DEFAULT_MODEL, Source.PROVISIONED, E5_PROMPTS, min_score=0.8427,

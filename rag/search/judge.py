@@ -33,8 +33,9 @@ def fusion_for(language: Language, fusion: FusionSettings) -> FusionSettings:
     """The fusion for a question in ``language``: Dutch BM25 shares no words with an English
     question, so outside Dutch it is weighted out and the dense ranking alone decides.
 
-    Measured on the English gold questions (eval/README.md): with BM25 at weight 0.3 the
-    right vraag reached the top 5 less often than with the dense ranking alone.
+    Measured on the English gold questions (eval/README.md, "Language-aware fusion"): with
+    BM25 at weight 0.3 the right vraag reached the top 5 less often (0.863) than with the
+    dense ranking alone (0.894).
     """
     return fusion if language is Language.NL else replace(fusion, dense_weight=1.0)
 
