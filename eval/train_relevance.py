@@ -40,6 +40,7 @@ from rag.evaluation.trustdata import (  # noqa: E402
 )
 from rag.models.embed import load_embedder  # noqa: E402
 from rag.models.registry import DEFAULT_MODEL  # noqa: E402
+from rag.search.relevance import question_key  # noqa: E402
 from rag.store.index import load_index  # noqa: E402
 from rag.types import RELEVANCE_BANDS, relevance_band  # noqa: E402
 
@@ -73,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     command = (f"python eval/train_relevance.py --index INDEX --out {_rel(args.out)}"
                + (f" --model {args.model}" if args.model != DEFAULT_MODEL else "")
                + "".join(f" --gold {g}" for g in (args.gold or [])))
-    trained_on = (*(name for name, _ in gold_sets), "self-retrieval")
+    trained_questions = tuple(sorted({question_key(q.question) for _, qs in gold_sets
+                                      for q in qs}))
     trained_with = (f"{command}; INDEX = rag build --corpus ../shared/corpus (corpus hash "
                     f"{index.manifest.corpus_hash[:16]}); gold: "
                     + ", ".join(str(g) for g in gold_files))
     model = replace(fit_model(examples, embedder.model_id, folds=args.folds,
-                              trained_with=trained_with), trained_on=trained_on)
+                              trained_with=trained_with), trained_questions=trained_questions)
     inside = predict(model, examples)
     held_out = cross_validate(examples, embedder.model_id, folds=args.folds)
 

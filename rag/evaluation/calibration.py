@@ -20,7 +20,7 @@ from rag.evaluation.gold import GoldQuestion
 from rag.evaluation.relevance_fit import predict
 from rag.evaluation.trustdata import Example, ExampleBuilder, build_examples
 from rag.models.embed import Embedder
-from rag.search.relevance import RelevanceModel
+from rag.search.relevance import RelevanceModel, question_key
 from rag.store.index import Index
 from rag.types import RELEVANCE_BANDS, Language, relevance_band
 
@@ -158,7 +158,7 @@ class TrustReport:
     Brier score and reliability table, and the relevance labels' hit rates."""
 
     title: str
-    in_sample: tuple[str, ...]  # the gold sets the model was trained on
+    in_sample: tuple[str, ...]  # the gold sets with questions the model was trained on
     abstention: tuple[Abstention, ...]
     kinds: dict[str, tuple[int, float]]
     brier: float
@@ -200,9 +200,9 @@ def trust_figures(index: Index, embedder: Embedder,
     fits the index.
 
     These are the stored model's figures on whatever the gold sets are: held out only for
-    questions it was not trained on. Sets it was trained on (``model.trained_on``) are
-    named in ``in_sample`` and in the title; held-out figures come from
-    ``eval/train_relevance.py`` (cross-validation by document).
+    questions it was not trained on. Sets holding questions it was trained on
+    (``model.trained_questions``) are named in ``in_sample`` and in the report; held-out
+    figures come from ``eval/train_relevance.py`` (cross-validation by document).
     """
     builder = ExampleBuilder(index, embedder)
     examples = build_examples(builder, gold_sets, self_retrieval=False,
@@ -211,12 +211,16 @@ def trust_figures(index: Index, embedder: Embedder,
         return None
     judged = predict(model, examples)
     names = ", ".join(name for name, _ in gold_sets)
-    inside = tuple(name for name, _ in gold_sets if name in model.trained_on)
+    seen = set(model.trained_questions)
+    counts = {name: (sum(question_key(q.question) in seen for q in qs), len(qs))
+              for name, qs in gold_sets}
+    inside = tuple(name for name, (n, _) in counts.items() if n)
     title = f"Relevance model on {names} ({len(examples)} searches)"
     text = markdown(examples, judged.probabilities, judged.refused, title)
     if inside:
-        text = text.replace("\n\n", f"\n\nIn-sample: the model was trained on "
-                            f"{', '.join(inside)}; held-out figures come from "
+        sets = ", ".join(f"{counts[name][0]} of {counts[name][1]} in {name}" for name in inside)
+        text = text.replace("\n\n", f"\n\nIn-sample: the model was trained on these "
+                            f"questions ({sets}); held-out figures come from "
                             "eval/train_relevance.py (cross-validation by document).\n\n", 1)
     labels = label_table(examples, judged.hits, relevance_band)
     rows = "".join(f"| {k} | {labels[k][0]} | {_f(labels[k][1])} |\n"

@@ -11,6 +11,7 @@ small JSON file (`RelevanceModel`) and trained by ``eval/train_relevance.py``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -123,6 +124,12 @@ class _Summary:
 _ANCHOR = re.compile(r"\b(?:\w*\d\w*|\w+[A-Z]\w*)\b|(?<![.?!:]\s)(?<!^)\b[A-Z]\w+")
 
 
+def question_key(question: str) -> str:
+    """A short stable key of a question's text (case and spacing ignored), so a model can
+    list the questions it was trained on without carrying them."""
+    return hashlib.sha256(" ".join(question.lower().split()).encode("utf-8")).hexdigest()[:12]
+
+
 def anchor_words(question: str) -> list[str]:
     """The question's words that a translation leaves as they are (see ``_ANCHOR``)."""
     return _ANCHOR.findall(question.strip())
@@ -221,7 +228,9 @@ class RelevanceModel:
     hit_features: tuple[str, ...]
     hit_languages: Mapping[Language, LanguageModel]
     trained_with: str = ""
-    trained_on: tuple[str, ...] = ()  # the question sets it was fitted on (gold file stems…)
+    # `question_key` of every written question it was fitted on: evaluating on these is
+    # in-sample (self-retrieval questions, made from the index itself, are not listed)
+    trained_questions: tuple[str, ...] = ()
 
     def probability(self, values: Mapping[str, float], language: Language) -> float:
         """P(the top hit answers) from the top hit's `feature_values`."""
@@ -253,7 +262,8 @@ class RelevanceModel:
             "features": list(self.features), "languages": _languages_json(self.languages),
             "hit_features": list(self.hit_features),
             "hit_languages": _languages_json(self.hit_languages),
-            "trained_with": self.trained_with, "trained_on": list(self.trained_on),
+            "trained_with": self.trained_with,
+            "trained_questions": list(self.trained_questions),
         }
 
     def _for(self, language: Language) -> LanguageModel:
@@ -270,7 +280,7 @@ def load_relevance(path: Path) -> RelevanceModel:
             str(raw["model_id"]), tuple(str(f) for f in raw["features"]),
             _languages(raw["languages"]), tuple(str(f) for f in raw["hit_features"]),
             _languages(raw["hit_languages"]), str(raw.get("trained_with", "")),
-            tuple(str(s) for s in raw.get("trained_on", ())))
+            tuple(str(s) for s in raw.get("trained_questions", ())))
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise RelevanceError(f"relevance model {path} is missing or unreadable ({exc}); "
                              f"{fix}") from None
