@@ -5,9 +5,10 @@ subject, not of this policy) from an answerable one asked in English, which scor
 cosines: their bands overlap. How far the passage stands out from the other documents and
 from the index as a whole, whether the question's rarer words occur in it at all (and, for
 a question in another language, its numbers, acronyms and names, which translation leaves
-as they are), and the question's language separate them better. The features are pure functions over the
-per-passage score arrays; the model is a logistic regression per language, stored as a
-small JSON file (`RelevanceModel`) and trained by ``eval/train_relevance.py``.
+as they are), and the question's language separate them better. The features are pure
+functions over the per-passage score arrays; the model is a logistic regression per
+language, stored as a small JSON file (`RelevanceModel`) and trained by
+``eval/train_relevance.py``.
 """
 
 from __future__ import annotations
