@@ -78,6 +78,39 @@ def test_surnames_lose_initials_and_keep_prefixes() -> None:
     assert surname("Bruins Slot") == "Bruins Slot"
 
 
+def test_surnames_lose_the_name_in_use_in_brackets() -> None:
+    # ActorNaam values as the open data writes them (ZaakActor rows of
+    # tommyvanderwal/motiematcher, see tests/data/opendata/README.md)
+    assert surname("A.P.C. (Tony) van Dijck") == "Van Dijck"
+    assert surname("D.J.H. (Diederik) van Dijk") == "Van Dijk"
+    fields = meta_fields({"indieners": [
+        {"naam": "A.P.C. (Tony) van Dijck", "fractie": "PVV", "relatie": "Indiener"},
+        {"naam": "D.J.H. (Diederik) van Dijk", "fractie": "SGP", "relatie": "Medeindiener"}]})
+    assert fields["asked_by"] == "de leden Van Dijck (PVV) en Van Dijk (SGP)"
+    assert fields["askers"] == ("Van Dijck", "Van Dijk")
+
+
+def test_answerers_and_ministries_come_from_the_same_rows() -> None:
+    fields = meta_fields({"ondertekenaars": [
+        {"naam": "D. Schoof", "functie": "minister-president"},
+        {"naam": "M.C.G. Keijzer", "functie": "minister van Volkshuisvesting en Ruimtelijke "
+                                              "Ordening"},
+        {"naam": "V.P.G. Karremans", "functie": "staatssecretaris van Volksgezondheid, Welzijn "
+                                                "en Sport – Jeugd, Preventie en Sport"},
+        {"naam": "Bureau", "functie": "ministerie van Financiën"}]})
+    assert fields["answerers"] == (
+        Answerer("minister-president", "Schoof", "Algemene Zaken"),
+        Answerer("minister", "Keijzer", "Volkshuisvesting en Ruimtelijke Ordening"),
+        Answerer("staatssecretaris", "Karremans", "Volksgezondheid, Welzijn en Sport"))
+    assert fields["ministries"] == (
+        "Algemene Zaken", "Volkshuisvesting en Ruimtelijke Ordening",
+        "Volksgezondheid, Welzijn en Sport – Jeugd, Preventie en Sport")
+    assert fields["answered_by"] == (
+        "Minister-president Schoof (Algemene Zaken) en van Minister Keijzer (Volkshuisvesting "
+        "en Ruimtelijke Ordening) en van Staatssecretaris Karremans (Volksgezondheid, Welzijn "
+        "en Sport – Jeugd, Preventie en Sport)")
+
+
 def test_the_sidecar_wins_where_it_states_a_value(tmp_path: Path) -> None:
     path = tmp_path / "ah-tk-20232024-1893.meta.json"
     path.write_bytes(sidecar_bytes(_sidecar()))
