@@ -1,8 +1,8 @@
 """The sidecar: written from an entity, merged over the text's metadata at build time.
 
-The entity is document 1bd47dc8 of ``tests/data/opendata/odata-page-1.json`` (see the README
-there: the Id and Onderwerp are real, the PDF is made by the test server, other values
-follow the documentation).
+The entity is document 1bd47dc8 of ``tests/data/opendata/documents.json`` (see the README
+there: its Id and Onderwerp are those of the real record, the rows have the shape of recorded
+responses, the PDF is made by the test server).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rag.ingest.sidecar import merge_sidecar, meta_fields, sidecar_for, surname
 from rag.opendata.entity import parse_entity
 from rag.opendata.sidecar import sidecar_bytes, sidecar_json
 from rag.types import Answerer, DocumentMeta
-from tests.opendata_server import PDF_ID, load_page, pdf_bytes
+from tests.opendata_server import PDF_ID, load_json, pdf_bytes
 
 URLS = {"html": "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-1893.html",
         "pdf": "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-1893.pdf",
@@ -23,11 +23,8 @@ URLS = {"html": "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-1893.htm
 
 
 def _entity(tk_id: str = PDF_ID) -> dict:
-    for name in ("odata-page-1.json", "odata-page-2.json"):
-        for row in load_page(name)["value"]:
-            if row["Id"] == tk_id:
-                return row
-    raise KeyError(tk_id)
+    (row,) = [r for r in load_json("documents.json") if r["Id"] == tk_id]
+    return row
 
 
 def _sidecar(tk_id: str = PDF_ID) -> dict:
@@ -44,7 +41,7 @@ def test_a_sidecar_carries_the_open_data_metadata() -> None:
     assert data["tk_document_id"] == PDF_ID and data["zaak_nummer"] == "2024Z06771"
     assert data["title"].startswith("Antwoord op vragen van het lid Klaver over het bericht")
     assert data["indieners"] == [{"naam": "Klaver", "fractie": "GroenLinks-PvdA",
-                                  "relatie": "Indiener"}]
+                                  "functie": "Tweede Kamerlid", "relatie": "Indiener"}]
     assert data["ministeries"] == ["Buitenlandse Zaken"]
     assert data["official_url"] == URLS["html"]
     assert sidecar_bytes(data) == sidecar_bytes(_sidecar())  # deterministic

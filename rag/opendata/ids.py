@@ -17,10 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag import __version__
 from rag.ingest.patterns import OFFICIAL_ID, QUESTION_SET_ID, SERIAL_ID
 
 PUBLICATIONS_URL = "https://zoek.officielebekendmakingen.nl"
 TK_API_URL = "https://gegevensmagazijn.tweedekamer.nl/OData/v4/2.0"  # the open-data service
+# How fetch names itself to those services by default (``--user-agent`` changes it): the
+# project and its version, nothing it cannot vouch for.
+USER_AGENT = f"Vraagbaak/{__version__} (rag fetch)"
 HOUSES = {"tk": "Tweede Kamer", "ek": "Eerste Kamer"}
 
 _AANHANGSEL = re.compile(r"^(?P<y1>\d{2})(?P<y2>\d{2})(?P<nr>\d{5})$")
