@@ -48,15 +48,16 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Folder to fill: DIR/<vergaderjaar>/<id>.<ext> plus <id>.meta.json "
                           "(env RAG_FETCH_DIR)."),
         click.option("--since", type=_DATE, metavar="YYYY-MM-DD",
-                     help="Only documents dated on or after this day (default: all, from "
-                          "September 2008)."),
+                     help="Only documents dated on or after this day, in Dutch time "
+                          "(default: all, from September 2008)."),
         click.option("--until", type=_DATE, metavar="YYYY-MM-DD",
-                     help="Only documents dated on or before this day."),
+                     help="Only documents dated on or before this day, in Dutch time."),
         click.option("--limit", type=click.IntRange(1), metavar="N",
                      help="Stop after N downloads; the next run continues from there."),
         click.option("--kinds", default="answers", show_default=True, callback=_kinds,
                      envvar="RAG_FETCH_KINDS", metavar="answers,notices",
-                     help="Answers (incl. 'nader') and/or postponement notices."),
+                     help="Answers (incl. 'nader') and/or postponement notices (env "
+                          "RAG_FETCH_KINDS)."),
         click.option("--api-url", default=TK_API_URL, show_default=True,
                      envvar="RAG_TK_API_URL", help="Tweede Kamer OData v4 root (env "
                      "RAG_TK_API_URL)."),
@@ -170,7 +171,9 @@ def fetch(**options: Any) -> None:
     Lists the Tweede Kamer's documents, downloads each (the official XML where published,
     else the Tweede Kamer's PDF or Word file) with a sidecar of metadata, and keeps the
     folder in sync: a second run fetches only what changed and removes what was deleted.
-    It only ever overwrites or deletes files it wrote itself.
+    It only ever overwrites or deletes files it wrote itself. Exits 1 when documents
+    failed that the next run tries again; documents that cannot be fetched as listed are
+    reported and recorded, and do not change the exit code.
 
     \b
     Examples:

@@ -16,7 +16,8 @@ Kept in ``DIR/.vraagbaak-fetch/``:
   about to be renamed into place) before its files are renamed, and *committed* after. On
   the next start the journal is replayed over ``state.json``; a document begun but not
   committed keeps as its own only the files whose bytes match what it recorded, and is
-  fetched again. Saving ``state.json`` empties the journal;
+  fetched again. Saving ``state.json`` empties the journal. Unfetchable documents are not
+  journalled: a run killed before it saves simply judges them again;
 - ``lock``: one fetch at a time per folder (a kernel lock, released when a process dies).
 
 Ownership is strict: a file is fetch's own only while its bytes are still those recorded. A
