@@ -249,8 +249,8 @@ def _handle(doc: TkDocument, state: FetchState, options: FetchOptions, client: C
         if record is not None and _unchanged(record, doc, state):
             if (record.api_gewijzigd_op, record.version_id) != (doc.api_gewijzigd_op,
                                                                  doc.version_id):
-                state.commit(replace(record, api_gewijzigd_op=doc.api_gewijzigd_op,
-                                     version_id=doc.version_id))
+                state.note(replace(record, api_gewijzigd_op=doc.api_gewijzigd_op,
+                                   version_id=doc.version_id))
             counts.unchanged += 1
             return True
         got = download(client, doc, options.api_url, options.publications_url)

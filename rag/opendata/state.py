@@ -157,6 +157,13 @@ class FetchState:
         if entry is not None:
             self._recover(tk_id, entry)
 
+    def note(self, record: Record) -> None:
+        """Update what is known of a document whose files stay as they are (its
+        ``ApiGewijzigdOp``, its version): not journalled, like the unfetchable documents."""
+        current = self.records.get(record.tk_id)
+        assert current is not None and current.files == record.files, "files are committed"
+        self._set(record)
+
     def forget(self, tk_id: str) -> None:
         """Record that a document's files are gone."""
         self._append({"op": "forget", "tk_id": tk_id})
