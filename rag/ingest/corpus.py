@@ -5,7 +5,9 @@ Folder rules (predictable, documented in the README):
 - files are visited recursively in sorted path order, a folder's own files before its
   subfolders, at any depth;
 - hidden files and folders (name starting with ".") are not read; each is reported as skipped
-  (a hidden folder once, not its contents);
+  (a hidden folder once, not its contents), except the state folder of ``rag fetch``, known
+  by the marker it writes there (:func:`rag.ingest.sidecar.is_fetch_state`), which is passed
+  over in silence;
 - a symlinked file is read (its target's content under the link's name); a symlinked folder is
   not followed (no loops, no escaping the corpus) and is reported; a broken or looping link is
   reported as unreadable, and so is a folder that cannot be listed;
@@ -44,7 +46,13 @@ from rag.ingest.readers import (
     read_file,
     reader_for,
 )
-from rag.ingest.sidecar import SIDECAR_SUFFIX, is_sidecar, merge_sidecar, sidecar_for
+from rag.ingest.sidecar import (
+    SIDECAR_SUFFIX,
+    is_fetch_state,
+    is_sidecar,
+    merge_sidecar,
+    sidecar_for,
+)
 from rag.names import printable, stored_name
 from rag.types import DocKind, Document, Skipped
 
@@ -92,7 +100,8 @@ def _walk(base: Path) -> Iterator[tuple[Path, str | None]]:
         if not is_dir[entry.name]:
             continue
         if entry.name.startswith("."):
-            yield base / entry.name, "hidden folder, not read"
+            if not is_fetch_state(base / entry.name):
+                yield base / entry.name, "hidden folder, not read"
         elif entry.is_symlink():
             yield base / entry.name, "symlinked folder, not followed"
         else:
