@@ -77,7 +77,7 @@ def ask_all(searcher: Searcher, questions: Sequence[GoldQuestion],
         for q in batch:
             for retriever in retrievers:
                 try:
-                    answer: Answer | None = searcher.ask(q.question, k=DEPTH,
+                    answer: Answer | None = searcher.ask(q.question, k=DEPTH, where=q.where,
                                                          retriever=retriever)
                 except QueryError:
                     answer = None
