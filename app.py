@@ -84,10 +84,17 @@ CSS = """
 .vb-earlier { border-top: 1px solid var(--border-color-primary); padding-top: .4em; }
 .vb-flag, .vb-flag-newer { color: var(--color-accent); }
 .vb-flag::before { content: "● "; }
+.vb-subject { border-left: 3px dashed var(--border-color-primary); padding-left: .6em; }
+/* The copy buttons of the side panel sit inside their box, not on its border. */
+#vb-citation .icon-button-wrapper, #vb-full .icon-button-wrapper { top: 6px; right: 6px; }
 """
-# The page margins sit outside the part Gradio scopes `css` to, so they go in the head.
+# The page margins sit outside the part Gradio scopes `css` to, so they go in the head. On a
+# phone the conversation takes the whole screen height, so that the best hit of a reply,
+# opened at its top, fits whole (its relevance, link and source line included); the input
+# box is one swipe down.
 HEAD = """<style>@media (max-width: 600px) { .gradio-container .main.app {
-  padding-left: 6px !important; padding-right: 6px !important; } }</style>"""
+  padding-left: 6px !important; padding-right: 6px !important; }
+  #vb-chat { height: calc(100dvh - 12px) !important; } }</style>"""
 # After each reply, scroll the conversation so that the question just asked is at the top,
 # with the best hit below it (Gradio's own autoscroll, off, would show the weakest hit); on a
 # narrow screen also bring it into the page's view.
@@ -112,6 +119,15 @@ OPEN_REPLY_JS = """
   };
   new MutationObserver(() => requestAnimationFrame(open))
     .observe(document.body, {childList: true, subtree: true});
+}
+"""
+# Hands the file just made to the browser (the hidden button of the dossier tab).
+DOWNLOAD_JS = """
+() => {
+  const target = document.querySelector('#vb-download-file');
+  const button = target && (target.matches('button, a') ? target
+                                                       : target.querySelector('button, a'));
+  if (button) button.click();
 }
 """
 CHAT_TAB, DOSSIER_TAB = "chat", "dossier"
@@ -159,7 +175,7 @@ def chat_tab(chat: Chat) -> ChatTab:
                     "Stel een vraag in het Nederlands (of Engels). U krijgt de meest relevante "
                     "eerdere antwoorden van het kabinet, **letterlijk geciteerd** en met bron.")
         shown = gr.State(())  # the hits of the latest reply, per session
-        turns = gr.State([])  # every reply with hits in this conversation (rag.chat.Turn)
+        turns = gr.State([])  # every reply of this conversation (rag.chat.Turn)
         with gr.Row():
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
@@ -203,7 +219,8 @@ def chat_tab(chat: Chat) -> ChatTab:
                     cite = gr.Textbox(label="Citaat (kopieer met de knop)", buttons=["copy"],
                                       interactive=False, elem_id="vb-citation", lines=2)
                     full = gr.Textbox(label="Hele vraag en antwoord", buttons=["copy"],
-                                      interactive=False, lines=10, max_lines=16)
+                                      interactive=False, lines=10, max_lines=16,
+                                      elem_id="vb-full")
                     more = gr.Button("Meer over dit onderwerp", variant="secondary",
                                      elem_id="vb-more")
                     with gr.Row(equal_height=True):
@@ -219,9 +236,9 @@ def chat_tab(chat: Chat) -> ChatTab:
             history = [*(history or []), {"role": "user", "content": echo(message)}]
             first = len(history)
             history += [{"role": "assistant", "content": m} for m in reply.messages]
-            if reply.hits:
-                turns_ = [*(turns_ or []), Turn(reply.question, reply.filters, reply.hits,
-                                                first)]
+            # Every reply is a turn, also one without hits (a notice), so that "Geen van
+            # deze" always judges the latest reply and never an earlier question.
+            turns_ = [*(turns_ or []), Turn(reply.question, reply.filters, reply.hits, first)]
             labels = [pick_label(h) for h in reply.hits]
             # A question that could not be searched stays in the box, to be mended.
             kept = message if reply.refused and isinstance(message, str) else ""
@@ -258,11 +275,15 @@ def chat_tab(chat: Chat) -> ChatTab:
                   request)
 
         def on_none(turns_: list[Turn], request: gr.Request) -> None:
-            judge(turns_[-1] if turns_ else None, None, Verdict.NONE, None, request)
+            turn = latest_reply(turns_)
+            if turn is None:
+                gr.Info(NOTHING_TO_JUDGE, duration=4)
+                return
+            judge(turn, None, Verdict.NONE, None, request)
 
         def on_note(text: str, choice: int | None, turns_: list[Turn],
                     request: gr.Request) -> str:
-            turn = turns_[-1] if turns_ else None
+            turn = latest_reply(turns_)
             hit = (turn.hits[choice] if turn and choice is not None
                    and 0 <= choice < len(turn.hits) else None)
             if not (text or "").strip() or hit is None:
@@ -296,6 +317,18 @@ def chat_tab(chat: Chat) -> ChatTab:
     return ChatTab(pick, shown, more)
 
 
+NOTHING_TO_JUDGE = ("Het laatste antwoord toont geen resultaten, dus er valt niets te "
+                    "beoordelen. Stel een vraag en beoordeel de resultaten daarvan.")
+
+
+def latest_reply(turns: list[Turn] | None) -> Turn | None:
+    """The latest reply of a conversation when it showed hits: what "Geen van deze" and a
+    typed reason judge. None after a notice (nothing found, a refused question), which has
+    no hit to judge: a judgement then would land on an earlier question."""
+    turn = turns[-1] if turns else None
+    return turn if turn is not None and turn.hits else None
+
+
 @dataclass(frozen=True)
 class DossierTab:
     """How the rest of the page shows a dossier in the tab: ``show(view)`` gives the values
@@ -316,7 +349,6 @@ def dossier_tab(desk: Desk) -> DossierTab:
                 "antwoord als de index dat al heeft, en de eerdere antwoorden over het "
                 "onderwerp, **nieuwste eerst**. Vink de passages aan die u wilt gebruiken.")
     current = gr.State(None)  # this session's Dossier
-    ticked = gr.State({})  # vraag position -> the ticked checkbox values
     with gr.Row():
         with gr.Column(scale=1):
             upload = gr.File(label="Bestand met Kamervragen", file_types=UPLOAD_TYPES,
@@ -326,37 +358,39 @@ def dossier_tab(desk: Desk) -> DossierTab:
                                 elem_id="vb-paste")
             make = gr.Button("Maak dossier", variant="primary", elem_id="vb-make")
     message = gr.HTML(elem_id="vb-dossier-message")
-    download = gr.DownloadButton("Download als Word", value=None, visible=False,
-                                 variant="primary", elem_id="vb-download")
-
-    def export(dossier: Any, chosen: dict) -> Any:
-        path = desk.export(dossier, chosen)
-        return gr.DownloadButton(value=str(path) if path else None, visible=path is not None)
-
-    def tick(position: int) -> Callable[[list, Any, dict], tuple]:
-        def handler(values: list, dossier: Any, chosen: dict) -> tuple:
-            chosen = {**(chosen or {}), position: list(values or [])}
-            return chosen, export(dossier, chosen)
-        return handler
 
     @gr.render(inputs=[current])
     def sections(dossier: Any) -> None:
         if dossier is None:
             return
+        boxes: list[tuple[int, Any]] = []
         for i, section in enumerate(dossier.vragen):
             with gr.Accordion(accordion_label(section), open=i == 0,
                               elem_classes=["vb-section"]):
                 gr.HTML(section_html(section))
-                if section.earlier:
-                    box = gr.CheckboxGroup(choices(section), value=[], elem_classes=["vb-pick"],
-                                           label="Gebruiken in het concept")
-                    box.change(tick(i), [box, current, ticked], [ticked, download],
-                               api_visibility="private")
+                options = choices(section)
+                if options:
+                    boxes.append((i, gr.CheckboxGroup(options, value=[], label="Gebruiken in "
+                                                      "het concept", elem_classes=["vb-pick"])))
+        word = gr.Button("Download als Word", variant="primary", elem_id="vb-download")
+        # The file is made when the button is clicked, from the boxes as they are ticked at
+        # that moment (their values travel with the click), then handed to a hidden
+        # download button: Gradio serves a download only from a file that exists already.
+        file = gr.DownloadButton("Word-bestand", value=None, visible="hidden",
+                                 elem_id="vb-download-file")
+
+        def export(dossier_: Any, *ticked: list[str]) -> Any:
+            chosen = {i: list(values or []) for (i, _), values in zip(boxes, ticked,
+                                                                       strict=True)}
+            return gr.DownloadButton(value=desk.export(dossier_, chosen))
+
+        word.click(export, [current, *(box for _, box in boxes)], [file],
+                   api_visibility="private").then(None, None, None, js=DOWNLOAD_JS)
 
     def show(view: View) -> tuple:
-        return view.dossier, {}, export(view.dossier, {}), view.message
+        return view.dossier, view.message
 
-    outputs = [current, ticked, download, message]
+    outputs = [current, message]
     upload.upload(lambda path: (*show(desk.from_upload(path)), None), [upload],
                   [*outputs, upload], api_visibility="private")
     make.click(lambda text: show(desk.from_text(text)), [pasted], outputs,
@@ -397,6 +431,9 @@ def launch_options(host: str, port: int, guard: LoginGuard | None,
         # Gradio runs handlers in at most this many threads (its default, 40, is below the
         # chat's own limit, so a burst would wait in a line instead of being told to wait).
         "max_threads": CONCURRENCY,
+        # Gradio's own start-up lines ("To create a public link, set `share=True`") would
+        # contradict --share; the chat prints where it listens itself.
+        "quiet": True,
     }
 
 
@@ -481,8 +518,8 @@ def _notify(message: str) -> None:
               help="Also open a public link through Gradio's share service. The chat is then "
                    "reachable from the internet: refused without a login.")
 @click.option("--min-score", type=float, default=None, envvar="RAG_MIN_SCORE",
-              help="Decide 'Geen eerder antwoord gevonden' by this best dense cosine instead "
-                   "of the relevance model (env RAG_MIN_SCORE; -1 never abstains).")
+              help="Decide 'no earlier answer found' by this best dense cosine instead of "
+                   "the relevance model (env RAG_MIN_SCORE; -1 never abstains).")
 def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | None,
          model: str, host: str, port: int, auth_file: Path | None, login_lockout: float,
          share: bool, min_score: float | None) -> None:
@@ -554,7 +591,10 @@ def _start(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path 
                 f"Open http://{host}:{port} in a browser; stop with Ctrl-C.")
         guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
         demo.launch(**launch_options(host, port, guard, share), css=CSS, js=OPEN_REPLY_JS,
-                    head=HEAD, theme=_theme())
+                    head=HEAD, theme=_theme(), prevent_thread_lock=True)
+        # Gradio is quiet (see launch_options): the chat says where it listens once it does.
+        _notify(f"* Running on local URL:  {demo.local_url}")
+        demo.block_thread()  # until Ctrl-C
 
 
 def _feedback_store(path: Path) -> FeedbackStore | None:

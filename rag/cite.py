@@ -71,6 +71,18 @@ def answerer_phrase(meta: DocumentMeta) -> str | None:
     return phrases[0] if len(phrases) == 1 else f"{', '.join(phrases[:-1])} en {phrases[-1]}"
 
 
+def answerers_named(meta: DocumentMeta) -> str | None:
+    """``staatssecretaris Karremans van Volksgezondheid, Welzijn en Sport``: who answered, by
+    name where the document gives one (else as `answerer_phrase`), joined with "en"."""
+    if not meta.answerers:
+        return answerer_phrase(meta)
+    people = list(dict.fromkeys(
+        f"{a.role} {a.name} {preposition(a.role, a.ministry)} {a.ministry}" if a.name
+        else f"de {a.role} {preposition(a.role, a.ministry)} {a.ministry}"
+        for a in meta.answerers))
+    return people[0] if len(people) == 1 else f"{', '.join(people[:-1])} en {people[-1]}"
+
+
 def long_citation(doc_id: str, meta: DocumentMeta, vraag: tuple[int, ...]) -> str:
     """The full citation, with as much as the document gives.
 

@@ -20,7 +20,7 @@ from typing import Any
 from rag.cite import citation, compact_header, long_citation, official_url, vraag_label
 from rag.names import printable
 from rag.quote import DEFAULT_QUOTE_WORDS, select_quote, terms
-from rag.types import Answer, Hit, Quote, relevance_band
+from rag.types import Answer, Hit, Language, Quote, relevance_band
 
 NO_ANSWER_TITLE = "Geen eerder antwoord gevonden"
 _SPECIAL = re.compile(r"[&<>\"'\[\]()!*_`#~|$\\{}]")
@@ -218,7 +218,9 @@ def hit_html(v: HitView) -> str:
 NOTHING_FOUND_ADVICE = ("Er is in de index geen eerder antwoord dat duidelijk over deze vraag "
                         "gaat: geen passage haalt de relevantiedrempel.")
 FILTER_ADVICE = "Probeer andere woorden, of zet de filters op vergaderjaar en ministerie uit."
-WORDS_ADVICE = "Probeer andere of minder woorden, of stel de vraag in het Nederlands."
+WORDS_ADVICE = "Probeer andere of minder woorden."
+# The documents are Dutch: a question read as English matches their words less well.
+DUTCH_ADVICE = "Probeer andere of minder woorden, of stel de vraag in het Nederlands."
 NOTHING_PASSES_HTML = ("Binnen de gekozen filters staat geen enkel antwoord in de index. "
                        "Zet de filters op vergaderjaar en ministerie uit om overal te zoeken.")
 
@@ -228,13 +230,12 @@ def reply_messages(answer: Answer) -> list[str]:
     so that each hit can be judged on its own, or one notice when nothing is shown.
 
     The advice of a notice fits the search: switching filters off is suggested only when
-    filters were set.
+    filters were set, asking in Dutch only when the question was not read as Dutch.
     """
     if not answer.hits and answer.filtered:
         return [notice_html(NO_ANSWER_TITLE, NOTHING_PASSES_HTML)]
     if answer.abstained or not answer.hits:
-        advice = FILTER_ADVICE if answer.filtered else WORDS_ADVICE
-        return [notice_html(NO_ANSWER_TITLE, f"{NOTHING_FOUND_ADVICE} {advice}")]
+        return [notice_html(NO_ANSWER_TITLE, f"{NOTHING_FOUND_ADVICE} {advice(answer)}")]
     n = len(answer.hits)
     found = "1 eerder antwoord" if n == 1 else f"{n} eerdere antwoorden"
     head = (f'<p class="vb-head">{found} gevonden, meest relevante eerst. '
@@ -242,6 +243,14 @@ def reply_messages(answer: Answer) -> list[str]:
     messages = [hit_html(v) for v in views(answer)]
     messages[0] = head + messages[0]
     return messages
+
+
+def advice(answer: Answer) -> str:
+    """What to try when nothing was found: other words, the filters off when some were set,
+    the question in Dutch when it was read as another language."""
+    if answer.filtered:
+        return FILTER_ADVICE
+    return WORDS_ADVICE if answer.language is Language.NL else DUTCH_ADVICE
 
 
 def to_html(answer: Answer) -> str:

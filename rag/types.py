@@ -245,8 +245,10 @@ class Quote:
 @dataclass(frozen=True)
 class Vraag:
     """One vraag of a new question set, as the parser split it (combined vragen keep all
-    their numbers); ``procedural`` marks a request about the answering itself ("Kunt u deze
-    vragen afzonderlijk beantwoorden?"), which has no standing line to look up."""
+    their numbers); ``procedural`` marks a vraag with no standing line to look up: a request
+    about the answering itself ("Kunt u deze vragen afzonderlijk beantwoorden?") or one that
+    only asks whether the minister knows the news item or how they react to it ("Bent u
+    bekend met het bericht …?"), whose earlier "answers" are "Ja."."""
 
     numbers: tuple[int, ...]
     text: str
@@ -272,8 +274,8 @@ class QuestionSet:
 @dataclass(frozen=True)
 class OwnAnswer:
     """The answer to this very vraag, already in the index ("dit is het antwoord op deze
-    vraag"); ``matched`` says how the set was recognised: ``zaak``, ``aanhangsel`` or
-    ``tekst`` (the question texts)."""
+    vraag"); ``matched`` says how the set was recognised: ``zaak``, ``aanhangsel``,
+    ``tekst`` (the question texts) or ``resultaat`` (the chat result the set was made from)."""
 
     doc: DocRecord
     vraag: tuple[int, ...]
@@ -304,13 +306,16 @@ class NearDuplicate:
 
 @dataclass(frozen=True)
 class VraagDossier:
-    """One vraag with its own answer (if any) and its standing line, newest first."""
+    """One vraag with its own answer (if any), its standing line newest first, and apart from
+    it the passages of documents on the set's subject that the relevance model does not call
+    an answer to this vraag (``on_subject``, newest first: for staff to judge)."""
 
     vraag: Vraag
     own_answer: OwnAnswer | None
     earlier: tuple[EarlierAnswer, ...]  # newest first (date received; undated last)
     near_duplicates: tuple[NearDuplicate, ...]
     searched: Answer  # the search as made, before the relevance cut (for tools and tests)
+    on_subject: tuple[EarlierAnswer, ...] = ()
 
 
 @dataclass(frozen=True)

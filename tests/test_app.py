@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from app import main
+from app import latest_reply, main
 from rag.build import build_index
-from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat, detail, echo, pick_label
+from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat, Turn, detail, echo, pick_label
 from rag.cite import citation, compact_id
 from rag.config import Settings
 from rag.login import LoginError, read_accounts
@@ -190,6 +190,19 @@ def test_nothing_found_advice_fits_the_filters(chat: Chat) -> None:
     assert "Binnen de gekozen filters staat geen enkel antwoord" in empty
 
 
+def test_a_judgement_of_the_whole_reply_goes_to_the_latest_reply_only(chat: Chat) -> None:
+    turns: list[Turn] = []
+    for question in (ADVIESRAAD, NONSENSE, "", ADVIESRAAD):
+        reply = chat.reply(question)
+        turns.append(Turn(reply.question, reply.filters, reply.hits, 2 * len(turns) + 1))
+        latest = latest_reply(turns)
+        if reply.hits:
+            assert latest is turns[-1] and latest.question == ADVIESRAAD
+        else:  # a notice: nothing to judge, and never the question before it
+            assert latest is None
+    assert latest_reply([]) is None
+
+
 def test_hostile_document_stays_text(chat: Chat) -> None:
     reply = chat.reply(HOSTILE_QUESTION, k=2)
     assert reply.hits[0].doc.doc_id == HOSTILE_ID
@@ -256,3 +269,5 @@ def test_help_names_the_options() -> None:
     for option in ("--index", "--model", "--host", "--port", "--auth-file", "--min-score"):
         assert option in result.output
     assert "127.0.0.1" in result.output
+    # the terminal speaks English (the page Dutch)
+    assert "no earlier answer found" in result.output and "Geen" not in result.output

@@ -207,6 +207,13 @@ def _injected(page: Any) -> int:
         "#vb-chat a[href^=\"javascript\"], #vb-chat .katex').length")
 
 
+def test_the_terminal_shows_the_chats_own_lines(app_root: Path, app_url: str) -> None:
+    log = (app_root / "app.log").read_text()
+    assert f"Open {app_url.rstrip('/')} in a browser; stop with Ctrl-C." in log
+    # Gradio's hint about share=True contradicts the chat's own --share flag
+    assert "share=True" not in log and "To create a public link" not in log
+
+
 def test_question_gets_the_quote_and_citation(page: Any) -> None:
     started = time.perf_counter()
     ask(page, ADVIESRAAD)
@@ -251,6 +258,11 @@ def test_on_a_phone_the_reply_opens_at_its_top(browser: Any, app_url: str) -> No
         ask(page, ADVIESRAAD)
         reply = ask(page, "Komt er een AI-fabriek in Nederland?", replies_before=1)
         _in_view_and_uncovered(page, reply.locator("xpath=..").locator(".vb-cite").first)
+        # the whole best hit fits, its relevance, link and source line included
+        _in_view_and_uncovered(page, reply.locator("xpath=..").locator(".vb-meta").first)
+        first = reply.locator("xpath=..").locator(".vb-hit").first.bounding_box()
+        log = page.locator("#vb-chat [role=log]").bounding_box()
+        assert first["y"] + first["height"] <= log["y"] + log["height"], (first, log)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "chat-mobile.png"))
@@ -294,14 +306,20 @@ def _judgements(db: Path) -> list[tuple]:
                             "FROM judgement ORDER BY id").fetchall()
 
 
+def _own_app(root: Path) -> tuple[Path, int, subprocess.Popen]:
+    """A test index and a database of its own in ``root`` (created), and the app serving
+    them on a free port: (index folder, port, process)."""
+    root.mkdir()
+    index_dir = build_test_index(root)
+    port = _free_port()
+    return index_dir, port, _start_app(root, index_dir, port)
+
+
 def test_a_thumbs_up_is_stored_and_kept_across_a_restart(browser: Any,
                                                          tmp_path: Path) -> None:
     root = tmp_path / "restart"
-    root.mkdir()
-    index_dir = build_test_index(root)
+    index_dir, port, proc = _own_app(root)
     db = index_dir / FEEDBACK_FILE
-    port = _free_port()
-    proc = _start_app(root, index_dir, port)
     try:
         page = _open(browser, f"http://127.0.0.1:{port}/")
         ask(page, ADVIESRAAD)
@@ -339,6 +357,35 @@ def test_a_thumbs_up_is_stored_and_kept_across_a_restart(browser: Any,
     assert _judgements(db)[:3] == stored
     assert "Judgements are stored in" in (root / "app.log").read_text()
     shutil.rmtree(root / "index")
+
+
+def test_none_of_these_after_a_notice_judges_nothing(browser: Any, tmp_path: Path) -> None:
+    """"Geen van deze" belongs to the latest reply: after "Geen eerder antwoord gevonden" or a
+    refused question it stores nothing (not a row against the question before it) and says
+    so; after a reply with hits it judges that reply."""
+    index_dir, port, proc = _own_app(tmp_path / "none")
+    db = index_dir / FEEDBACK_FILE
+    try:
+        page = _open(browser, f"http://127.0.0.1:{port}/")
+        ask(page, ADVIESRAAD)
+        for n, question in enumerate([NONSENSE, "   "], start=1):
+            ask(page, question, replies_before=n)
+            page.locator("#vb-none").click()
+            toast = page.get_by_text("er valt niets te beoordelen")
+            toast.first.wait_for(timeout=REPLY_TIMEOUT)
+        page.wait_for_timeout(1000)  # a row, if one were written, is written by now
+        assert not db.exists() or _judgements(db) == []
+        ask(page, "Komt er een AI-fabriek in Nederland?", replies_before=3)
+        page.locator("#vb-none").click()
+        deadline = time.perf_counter() + 20
+        while not (db.exists() and _judgements(db)):
+            assert time.perf_counter() < deadline, "the judgement was not stored"
+            time.sleep(0.2)
+        page.context.close()
+    finally:
+        _stop(proc)
+    assert _judgements(db) == [("none", None, "Komt er een AI-fabriek in Nederland?", None,
+                                "[]", None)]
 
 
 def test_hostile_document_is_shown_as_text(page: Any) -> None:

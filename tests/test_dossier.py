@@ -19,8 +19,23 @@ from rag.dossier.questions import (
     question_set_from_text,
     read_question_set,
 )
-from rag.dossier.standing import RELEVANCE_CUT, DossierMaker, relevant, standing_line
-from rag.dossier.text import is_procedural, similarity
+from rag.dossier.standing import (
+    RELEVANCE_CUT,
+    DossierMaker,
+    SubjectCut,
+    on_subject_hits,
+    relevant,
+    standing_line,
+    subject_documents,
+    subject_scores,
+)
+from rag.dossier.text import (
+    is_acknowledgement,
+    is_content_free,
+    is_formal,
+    is_procedural,
+    similarity,
+)
 from rag.errors import ParseError
 from rag.government import CABINETS, cabinet_on
 from rag.models.embed import HashingEmbedder
@@ -65,6 +80,32 @@ def test_cabinet_names_right_at_every_change() -> None:
         assert cabinet_on((day + timedelta(days=1)).isoformat()) == after
 
 
+# The day each cabinet was sworn in, written down independently of `CABINETS` and checked
+# against public sources: rijksoverheid.nl "Kabinetten sinds 1945" (Kok I 22 Aug 1994 – 3 Aug
+# 1998; Balkenende I 22 Jul 2002 – 27 May 2003; Balkenende II 27 May 2003 – 7 Jul 2006;
+# Balkenende IV 22 Feb 2007 – 14 Oct 2010; Rutte IV sworn in 10 Jan 2022; Jetten sworn in
+# Monday 23 Feb 2026) and parlement.com (Rutte II 5 Nov 2012 – 26 Oct 2017; Rutte III took
+# office 26 Oct 2017; Schoof took office 2 Jul 2024).
+SWORN_IN = [
+    ("Kok I", "1994-08-22"), ("Kok II", "1998-08-03"), ("Balkenende I", "2002-07-22"),
+    ("Balkenende II", "2003-05-27"), ("Balkenende III", "2006-07-07"),
+    ("Balkenende IV", "2007-02-22"), ("Rutte I", "2010-10-14"), ("Rutte II", "2012-11-05"),
+    ("Rutte III", "2017-10-26"), ("Rutte IV", "2022-01-10"), ("Schoof", "2024-07-02"),
+    ("Jetten", "2026-02-23"),
+]
+
+
+@pytest.mark.parametrize(("before", "cabinet", "sworn_in"), [
+    (before[0] if before else None, cabinet, day)
+    for before, (cabinet, day) in zip([None, *SWORN_IN], SWORN_IN, strict=False)])
+def test_cabinet_on_the_public_swearing_in_dates(before: str | None, cabinet: str,
+                                                 sworn_in: str) -> None:
+    day = date.fromisoformat(sworn_in)
+    assert cabinet_on((day - timedelta(days=1)).isoformat()) == before
+    assert cabinet_on(sworn_in) == cabinet
+    assert cabinet_on((day + timedelta(days=30)).isoformat()) == cabinet
+
+
 @pytest.mark.parametrize(("day", "cabinet"), [
     ("2007-02-21", "Balkenende III"), ("2007-02-22", "Balkenende IV"),
     ("2010-10-13", "Balkenende IV"), ("2010-10-14", "Rutte I"),
@@ -89,7 +130,15 @@ def test_a_kv_set_gives_its_vragen_subject_and_context() -> None:
     assert qset.meta.zaak_nr == ZAAK
     assert qset.subject == "de start van de AI-adviesraad"
     assert "Adviesraad voor AI laat op zichwachten" in qset.context  # the news item
-    assert [v.procedural for v in qset.vragen] == [False, False, False, True]
+    # vraag 1 only asks whether the minister knows the news item: no standing line either
+    assert [v.procedural for v in qset.vragen] == [True, False, False, True]
+
+
+def test_a_footnote_mark_in_the_news_title_stays_out_of_the_context() -> None:
+    text = KV_SET.replace("«Adviesraad voor AI laat op zichwachten»",
+                          "«Adviesraad voor AI laat op zichwachten 1»")
+    qset = question_set_from_text(text, f"{KV_ID}.txt")
+    assert qset.context.endswith("Adviesraad voor AI laat op zichwachten")
 
 
 def test_unnumbered_question_paragraphs_become_vragen() -> None:
@@ -147,6 +196,55 @@ def test_kv_and_ah_versions_of_a_question_are_alike() -> None:
 ])
 def test_procedural_vragen(text: str, procedural: bool) -> None:
     assert is_procedural(text) is procedural
+
+
+# The forms in which sets ask only after the source, as the real kv- and ah-documents write
+# them (words of our own; footnote marks, a question mark inside the title, "2 3" marks).
+@pytest.mark.parametrize(("text", "acknowledgement"), [
+    ("Bent u bekend met het bovenstaande artikel?1", True),
+    ("Wat is uw reactie op dit bericht?", True),
+    ("Heeft u kennisgenomen van de uitzending van Pointer «Te groot wonen» op donderdag "
+     "24 oktober 2024?", True),
+    ("Bent u bekend met het bericht «De politie bewaart alles» (Follow the Money, "
+     "16 oktober)?", True),
+    ("Kent u het bericht «Stalvloer werkt niet»?", True),
+    ("Bent u bekend met het bericht «Kwam hij om bij zijn werk? Nee, zegt de stichting»?",
+     True),
+    ("Wat is uw reactie op het bericht: «Prijzen aanvullende polis stijgen»? 2 3", True),
+    ("Bent u op de hoogte van het milieuverslag van het chemiepark?", True),
+    ("Bent u bekend met de wachttijden tot 70 weken voor een aansluiting? Wat is de omvang "
+     "van dit probleem?", False),
+    ("Bent u bekend met het gegeven dat het aantal diagnoses stijgt en welke verklaring "
+     "heeft het kabinet hiervoor?", False),
+    ("Kunt u reageren op de in het artikel beschreven incidenten?", False),
+    ("Hoe reageert u op de oproep om meer regie en met welke concrete acties ondersteunt u "
+     "dit?", False),
+    ("Bent u bereid om onderzoek te doen naar het effect van telefoonvrije lessen?", False),
+    ("Wat is uw reactie op de forse kritiek van de VN op Nederland op dit punt?", False),
+])
+def test_acknowledgement_vragen_are_formal(text: str, acknowledgement: bool) -> None:
+    assert is_acknowledgement(text) is acknowledgement
+    assert is_formal(text) is acknowledgement
+
+
+@pytest.mark.parametrize(("answer", "content_free"), [
+    ("Ja.", True), ("Ja", True), ("Nee.", True), ("Ja, ik ben bekend met dit artikel.", True),
+    ("Daar ben ik mee bekend.", True), ("Ja, van deze berichten heb ik kennisgenomen.", True),
+    ("Ja, hier ben ik mee bekend.", True),
+    ("Ja, dat klopt.", False), ("Ja. Het kabinet deelt de zorgen van de werkgevers.", False),
+    ("Zie het antwoord op vraag 2.", False), ("", False),
+])
+def test_content_free_answers(answer: str, content_free: bool) -> None:
+    assert is_content_free(answer) is content_free
+
+
+def test_acknowledgements_and_bare_yes_stay_off_the_standing_line(searcher: Searcher) -> None:
+    made = DossierMaker(searcher).make(question_set_from_text(KV_SET, f"{KV_ID}.txt"))
+    first = made.vragen[0]  # "Bent u bekend met het bericht «…»?"
+    assert first.vraag.procedural and first.earlier == () and first.searched.hits == ()
+    for section in made.vragen:
+        assert all(not is_content_free(e.hit.whole_answer)
+                   for e in (*section.earlier, *section.on_subject))
 
 
 # -- own answer -------------------------------------------------------------------------------
@@ -270,6 +368,33 @@ def test_without_relevance_the_searchers_own_decision_counts() -> None:
     assert relevant(Answer(question, hits, abstained=True)) == ()
     # the absolute label, per hit: 3 of 5 and 2 of 5 content words stay, 0 of 5 goes
     assert [h.chunk.vraag for h in relevant(Answer(question, hits))] == [(1,), (2,)]
+
+
+def test_subject_documents_are_the_ones_that_stand_out() -> None:
+    scores = {"a": 4.5, "b": 3.9, "c": 4.1, "d": 5.0}
+    assert subject_documents(scores) == ("d", "a")  # at most two, from 4 SD up
+    assert subject_documents(scores, SubjectCut(min_z=3.5, documents=3)) == ("d", "a", "c")
+    # the chat result's own document comes first, whatever its score
+    assert subject_documents(scores, given=("x",)) == ("x", "d")
+    assert subject_documents(scores, SubjectCut(documents=0)) == ()
+    assert subject_documents({"a": 3.0}) == ()
+
+
+def test_passages_on_the_subject_leave_out_what_the_line_shows() -> None:
+    searched = Answer("q", (_hit(1, 1.0, "a", 1), _hit(2, 0.9, "b", 1), _hit(3, 0.8, "b", 2),
+                            _hit(4, 0.7, "b", 3, answer="Ja."), _hit(5, 0.6, "b", 4),
+                            _hit(6, 0.5, "b", 5)))
+    got = on_subject_hits(searched, {"b"}, shown={("b", (1,))}, excluded={("b", (4,))})
+    # b's passages in ranked order: 1 is on the line, 3 says only "Ja.", 4 is excluded
+    assert [h.chunk.unit for h in got] == [("b", (2,)), ("b", (5,))]
+    assert on_subject_hits(searched, {"c"}, shown=()) == ()
+
+
+def test_subject_scores_single_out_the_document_on_the_subject(searcher: Searcher) -> None:
+    scores = subject_scores(searcher, "de kosten van de nieuwe brug over de IJssel bij Zwolle")
+    assert max(scores, key=scores.__getitem__) == "ah-tk-20232024-1500"
+    assert set(scores) == set(searcher.index.documents)
+    assert subject_scores(searcher, "   ") == {}  # nothing to search: no subject
 
 
 def test_rerank_orders_the_vraags_passages_by_the_context_documents() -> None:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import stat
+from dataclasses import replace
 from pathlib import Path
 
 import docx
@@ -15,17 +18,25 @@ import pytest
 from click.testing import CliRunner
 
 from rag.cli import main
-from rag.dossier.desk import Desk, parse_key, unit_key
+from rag.dossier.desk import Desk, choices, export_name, parse_key, section_html, unit_key
 from rag.dossier.export import dossier_json, select, to_markdown, write
 from rag.dossier.questions import question_set_from_text
-from rag.dossier.standing import DossierMaker
+from rag.dossier.standing import DossierMaker, subject_line
 from rag.dossier.word import QUOTE_STYLE, to_docx
 from rag.models.embed import HashingEmbedder
 from rag.render import to_json
 from rag.search.searcher import Searcher
 from rag.store.index import load_index
 from rag.types import Answer, Dossier
-from tests.dossier_data import KV_ID, KV_SET, ORAL_QUESTION, OWN, OWN_ID, build_dossier_index
+from tests.dossier_data import (
+    KV_ID,
+    KV_SET,
+    ORAL_QUESTION,
+    OWN,
+    OWN_ID,
+    UNNUMBERED_SET,
+    build_dossier_index,
+)
 from tests.test_app import HASH_MIN_SCORE
 
 
@@ -63,7 +74,8 @@ def test_json_contract(dossier: Dossier) -> None:
     assert data["title"] == "Concept-beantwoording — de start van de AI-adviesraad"
     assert data["source"] == f"{KV_ID}.txt"
     assert [v["vraag"] for v in data["vragen"]] == [[1], [2], [3], [4]]
-    ask_fields = set(to_json(Answer("q", dossier.vragen[0].searched.hits[:1]))["hits"][0])
+    searched = next(s.searched for s in dossier.vragen if s.searched.hits)
+    ask_fields = set(to_json(Answer("q", searched.hits[:1]))["hits"][0])
     for vraag, section in zip(data["vragen"], dossier.vragen, strict=True):
         assert vraag["question"] == section.vraag.text
         assert vraag["own_answer"]["doc_id"] == OWN_ID
@@ -120,6 +132,45 @@ def test_only_ticked_passages_are_exported(dossier: Dossier) -> None:
     assert len(quotes) == 1 and "Autoriteit Persoonsgegevens" in quotes[0]
 
 
+def test_newer_than_the_best_hit_only_when_the_best_hit_is_exported(dossier: Dossier) -> None:
+    third = dossier.vragen[2]
+    top = next(e for e in third.earlier if e.top)
+    newer = next(e for e in third.earlier if e.newer_than_top)
+    alone = select(dossier, {2: {newer.hit.chunk.unit}})
+    text = " ".join(p.text for p in docx.Document(io.BytesIO(to_docx(alone))).paragraphs)
+    assert "recenter" not in text and not alone.vragen[2].earlier[0].newer_than_top
+    both = select(dossier, {2: {newer.hit.chunk.unit, top.hit.chunk.unit}})
+    text = " ".join(p.text for p in docx.Document(io.BytesIO(to_docx(both))).paragraphs)
+    assert "recenter dan de beste treffer" in text and "Let op: recenter antwoord" in text
+
+
+def test_passages_on_the_subject_are_shown_apart_in_every_form(dossier: Dossier) -> None:
+    """A vraag's group on the subject (the fixture is too small for one to stand out, so one
+    is given here): under its own heading in Markdown and Word, as "on_subject" in JSON, with
+    checkboxes of their own in the tab, and exported only when ticked."""
+    section = dossier.vragen[1]
+    on_line = {e.hit.chunk.unit for e in section.earlier}
+    (extra,) = subject_line((next(h for h in section.searched.hits
+                                  if h.chunk.unit not in on_line),), section.vraag.text)
+    second = replace(dossier.vragen[1], on_subject=(extra,))
+    made = replace(dossier, vragen=(dossier.vragen[0], second, *dossier.vragen[2:]))
+    markdown = to_markdown(made)
+    assert markdown.count("#### Over hetzelfde onderwerp") == 1
+    data = dossier_json(made)["vragen"][1]
+    assert [h["doc_id"] for h in data["on_subject"]] == [extra.hit.doc.doc_id]
+    assert dossier_json(made)["vragen"][0]["acknowledgement"] is True
+    labels = [label for label, _ in choices(second)]
+    assert labels[-1].endswith("(over hetzelfde onderwerp)") and len(labels) == len(
+        second.earlier) + 1
+    assert "Over hetzelfde onderwerp" in section_html(second)
+    ticked = select(made, {1: {extra.hit.chunk.unit}})
+    assert [e.hit.chunk.unit for e in ticked.vragen[1].on_subject] == [extra.hit.chunk.unit]
+    assert ticked.vragen[1].earlier == ()
+    texts = [p.text for p in docx.Document(io.BytesIO(to_docx(ticked))).paragraphs]
+    assert "Over hetzelfde onderwerp" in texts
+    assert not select(made, {}).vragen[1].on_subject  # not ticked: not exported
+
+
 def test_markdown_has_every_part(dossier: Dossier, searcher: Searcher) -> None:
     text = to_markdown(dossier)
     assert text.startswith("# Concept-beantwoording — de start van de AI-adviesraad\n")
@@ -166,8 +217,44 @@ def test_rag_dossier_json_and_out(index_dir: Path, tmp_path: Path) -> None:
 def test_rag_dossier_reads_pasted_text(index_dir: Path) -> None:
     result = _run(index_dir, "-", stdin=KV_SET)
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("Concept-beantwoording — de start van de AI-adviesraad")
-    assert "Reeds beantwoord: Aanhangsel Handelingen 2024–2025, nr. 3001" in result.stdout
+    # the terminal speaks English; titles, citations and offices keep their Dutch
+    assert result.stdout.startswith("Dossier: de start van de AI-adviesraad")
+    assert ("Already answered (this is the answer to this vraag): Aanhangsel Handelingen "
+            "2024–2025, nr. 3001") in result.stdout
+    for dutch in ("Reeds beantwoord", "Let op", "procedurele vraag", "Geen eerder antwoord",
+                  "beste treffer", "bijna dezelfde vraag"):
+        assert dutch not in result.stdout, dutch
+    assert "(procedural vraag: no earlier answers searched)" in result.stdout
+    assert "Note: a more recent answer than the best hit is available." in result.stdout
+    assert "· cabinet Schoof · minister Beljaarts van Economische Zaken  [" in result.stdout
+    assert "[best hit" in result.stdout and "newer than the best hit]" in result.stdout
+
+
+@pytest.mark.parametrize("kind", ["pdf", "docx"])
+def test_rag_dossier_reads_a_pdf_or_word_file_piped_in(index_dir: Path, tmp_path: Path,
+                                                      kind: str) -> None:
+    from tests.builders import write_docx, write_pdf
+
+    source = (write_pdf(tmp_path / "vragen.pdf", KV_SET.splitlines()) if kind == "pdf"
+              else write_docx(tmp_path / "vragen.docx", KV_SET, autonumber=False))
+    result = CliRunner().invoke(main, ["dossier", "-", "--index", str(index_dir), "--model",
+                                       "hash:256", "--min-score", str(HASH_MIN_SCORE),
+                                       "--json"], input=source.read_bytes())
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert [v["vraag"] for v in data["vragen"]] == [[1], [2], [3], [4]]
+    assert data["vragen"][0]["own_answer"]["doc_id"] == OWN_ID
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_out_files_follow_the_umask(dossier: Dossier, tmp_path: Path, umask: int,
+                                    mode: int) -> None:
+    old = os.umask(umask)
+    try:
+        out = write(dossier, tmp_path / "concept.md")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == mode
 
 
 def _huge(path: Path) -> Path:
@@ -242,6 +329,32 @@ def test_desk_exports_only_the_ticked_passages(searcher: Searcher, tmp_path: Pat
     assert len(quotes) == 2
 
 
+def test_word_files_are_named_after_the_subject(searcher: Searcher, tmp_path: Path) -> None:
+    desk = Desk(searcher, export_dir=tmp_path)
+    pasted = desk.from_text(KV_SET).dossier
+    unnumbered = desk.from_text(UNNUMBERED_SET.replace("2024Z99998", "")).dossier
+    assert pasted is not None and unnumbered is not None
+    assert export_name(pasted.questions) == (
+        "concept-beantwoording-2024Z99999-de-start-van-de-ai-adviesraad.docx")
+    assert export_name(unnumbered.questions) == "concept-beantwoording-de-ai-adviesraad.docx"
+
+
+def test_the_desk_keeps_only_its_recent_exports(searcher: Searcher, tmp_path: Path) -> None:
+    desk = Desk(searcher, export_dir=tmp_path, keep_seconds=0)
+    mine = tmp_path / "notities.txt"  # not the desk's: never touched
+    mine.write_text("eigen aantekeningen", encoding="utf-8")
+    dossier = desk.from_text(KV_SET).dossier
+    first = desk.export(dossier, {})
+    second = desk.export(dossier, {})
+    assert first is not None and second is not None and first != second
+    assert not first.exists() and not first.parent.exists() and second.exists()
+    assert mine.read_text(encoding="utf-8") == "eigen aantekeningen"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [second.parent.name, mine.name])
+    kept = Desk(searcher, export_dir=tmp_path)  # the default keeps a minute's files
+    assert kept.export(dossier, {}) is not None and second.exists()
+
+
 def test_more_about_a_chat_hit_gives_its_standing_line(searcher: Searcher,
                                                        tmp_path: Path) -> None:
     hit = next(h for h in searcher.ask("adviesraad kunstmatige intelligentie", k=5).hits
@@ -250,7 +363,26 @@ def test_more_about_a_chat_hit_gives_its_standing_line(searcher: Searcher,
     assert view.dossier is not None
     (section,) = view.dossier.vragen
     assert section.own_answer is not None and section.own_answer.doc.doc_id == hit.doc.doc_id
-    assert section.earlier and all(e.hit.doc.doc_id != hit.doc.doc_id for e in section.earlier)
+    # the result itself is the starting point, not one of the earlier answers
+    assert section.earlier and all(e.hit.chunk.unit != hit.chunk.unit
+                                   for e in (*section.earlier, *section.on_subject))
+
+
+def test_more_about_a_chat_hit_keeps_the_rest_of_its_document(searcher: Searcher,
+                                                              tmp_path: Path) -> None:
+    """The result's own document is the most on-subject source there is: only the result
+    itself leaves the hits, its other vragen stay (before, the whole document left)."""
+    hit = next(h for h in searcher.ask("adviesraad kunstmatige intelligentie", k=10).hits
+               if h.chunk.unit == ("ah-tk-20212022-1002", (1,)))
+    view = Desk(searcher, export_dir=tmp_path).from_hit(hit)
+    assert view.dossier is not None
+    (section,) = view.dossier.vragen
+    own = section.own_answer
+    assert own is not None and (own.doc.doc_id, own.vraag, own.matched) == (
+        "ah-tk-20212022-1002", (1,), "resultaat")
+    shown = [e.hit.chunk.unit for e in (*section.earlier, *section.on_subject)]
+    assert hit.chunk.unit not in shown
+    assert ("ah-tk-20212022-1002", (2,)) in shown
 
 
 def test_rag_dossier_eval_reports_every_measurement(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from rag.dossier.questions import DossierError, read_question_set
 from rag.dossier.standing import DossierMaker
-from rag.dossier.text import NEAR_IDENTICAL
+from rag.dossier.text import NEAR_IDENTICAL, is_content_free
 from rag.evaluation.dossier import (
     VARIANTS,
     alignment_cases,
@@ -80,6 +80,45 @@ def test_every_real_question_document_reads_or_is_refused_clearly(
     assert read == 36
 
 
+def test_real_sets_keep_formalities_and_bare_yes_off_the_lines(
+        corpus: tuple[Path, list[Document]], maker: DossierMaker) -> None:
+    """"Bent u bekend met het bovenstaande artikel?" (the Sabic set) and "Wat is uw reactie op
+    dit bericht?" (the police data set) get no earlier answers, and no line anywhere quotes
+    a bare "Ja." or "Ja, ik ben bekend met dit artikel"."""
+    folder, _ = corpus
+    formal = {}
+    for path in sorted((folder / "vragen").iterdir()):
+        try:
+            made = maker.make(read_question_set(path))
+        except DossierError:
+            continue
+        for section in made.vragen:
+            shown = (*section.earlier, *section.on_subject)
+            assert not (section.vraag.procedural and shown), (path.name, section.vraag.numbers)
+            assert all(not is_content_free(e.hit.whole_answer) for e in shown), path.name
+        formal[path.stem] = [s.vraag.numbers[0] for s in made.vragen if s.vraag.procedural]
+    assert formal["kv-tk-2024Z18893"] == [1, 2]  # the article, the environmental report
+    assert formal["kv-tk-2024Z18559"][:2] == [1, 2]  # the news item, "your reaction to it"
+
+
+@pytest.mark.slow
+def test_the_grid_answers_are_on_the_subject_of_the_grid_set(
+        corpus: tuple[Path, list[Document]]) -> None:
+    """The real model: kv-tk-2024Z18442 (waiting times for grid connections) gets the
+    passages of ah-tk-20232024-1108 (the waiting list for grid capacity) on its subject,
+    which the relevance model scores far below "redelijk" for each single vraag."""
+    from rag.config import DEFAULT_MODEL
+    from rag.models.embed import load_embedder
+
+    folder, documents = corpus
+    searcher = full_searcher(documents, load_embedder(DEFAULT_MODEL), DEFAULT_MODEL)
+    made = DossierMaker(searcher).make(read_question_set(folder / "vragen" /
+                                                         "kv-tk-2024Z18442.txt"))
+    on_subject = {e.hit.doc.doc_id for s in made.vragen for e in s.on_subject}
+    assert on_subject == {"ah-tk-20232024-1108"}
+    assert sum(bool(s.on_subject) for s in made.vragen) >= 4
+
+
 def test_near_identical_cut_sits_above_every_substantive_pair(
         corpus: tuple[Path, list[Document]]) -> None:
     stats = duplicate_stats(corpus[1])
@@ -97,10 +136,15 @@ def test_context_helps_on_held_out_documents(corpus: tuple[Path, list[Document]]
 
     documents = corpus[1]
     searcher = answers_only_searcher(documents, load_embedder("multilingual-e5-small"))
-    rows = {r.mode: r for r in context_report(searcher, context_cases(documents),
-                                              [ContextMode.NONE, ContextMode.RERANK])
-            if r.split == "test"}
+    measured, pairs = context_report(searcher, context_cases(documents),
+                                     [ContextMode.NONE, ContextMode.RERANK])
+    rows = {r.mode: r for r in measured if r.split == "test"}
     none, rerank = rows["none"], rows["rerank"]
     assert rerank.document.recall_1 > none.document.recall_1
     assert rerank.vraag.recall_1 >= none.vraag.recall_1
     assert rerank.document.recall_1 >= 0.89 and rerank.vraag.recall_1 >= 0.51
+    # the paired counts account exactly for the difference of the averages
+    for pair in (p for p in pairs if p.split == "test"):
+        level = "vraag" if pair.level == "vraag" else "document"
+        gained = getattr(rerank, level).recall_1 - getattr(none, level).recall_1
+        assert pair.wins - pair.losses == round(gained * pair.cases)

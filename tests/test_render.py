@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -20,7 +21,7 @@ from rag.render import (
     to_text,
     view,
 )
-from rag.types import Answer, Chunk, DocRecord, DocumentMeta, Hit
+from rag.types import Answer, Chunk, DocRecord, DocumentMeta, Hit, Language
 
 SAMPLE_META = with_people(DocumentMeta(
     vergaderjaar="2023–2024", ah_nr=2096, date_received="2024-09-02",
@@ -152,6 +153,13 @@ def test_nothing_found_suggests_switching_filters_off_only_when_some_were_set() 
     assert "zet de filters op vergaderjaar en ministerie uit" in filtered
     nothing_passes = to_html(_answer(filtered=True))
     assert "Binnen de gekozen filters staat geen enkel antwoord" in nothing_passes
+
+
+def test_asking_in_dutch_is_suggested_only_for_a_question_that_was_not_dutch() -> None:
+    dutch = to_html(_answer(_hit("X."), abstained=True))
+    assert "andere of minder woorden" in dutch and "Nederlands" not in dutch
+    english = to_html(replace(_answer(_hit("X."), abstained=True), language=Language.EN))
+    assert "of stel de vraag in het Nederlands" in english
 
 
 def test_answer_lists_every_hit_in_rank_order_one_message_each() -> None:

@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from rag.dossier.text import NEAR_IDENTICAL, dice, shingles
+from rag.dossier.text import NEAR_IDENTICAL, dice, is_procedural, shingles
 from rag.types import Chunk, DocRecord, OwnAnswer, QuestionSet, Vraag
 
 VRAAG_MATCH = NEAR_IDENTICAL  # a vraag counts as found in a document
@@ -108,8 +108,10 @@ def _best_unit(text: frozenset[str], units: list[_Unit]) -> tuple[float, tuple[i
 def _answers_the_set(vragen: Sequence[Vraag],
                      best: list[tuple[float, tuple[int, ...] | None]]) -> bool:
     """At least half of the substantive vragen (all of them when every one is procedural)
-    have a near-identical question in the document."""
-    counted = [i for i, v in enumerate(vragen) if not v.procedural] or list(range(len(vragen)))
+    have a near-identical question in the document. An acknowledgement ("Bent u bekend met
+    het bericht «…»?") counts: it names the set's own news item."""
+    counted = ([i for i, v in enumerate(vragen) if not is_procedural(v.text)]
+               or list(range(len(vragen))))
     found = sum(1 for i in counted if best[i][0] >= VRAAG_MATCH)
     return found >= max(1, math.ceil(len(counted) / 2))
 

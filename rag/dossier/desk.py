@@ -9,10 +9,13 @@ written into a folder of the process's own.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import tempfile
 import threading
+import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +25,13 @@ from rag.cite import long_citation, official_url, short_date
 from rag.dossier.export import (
     NEAR_DUPLICATE_TEXT,
     NEWER_TEXT,
+    NOTHING_NOTE,
     OWN_ANSWER_TEXT,
+    SUBJECT_HEADING,
+    SUBJECT_NOTE,
+    answer_count,
     flags,
+    formal_note,
     meta_line,
     newer_available,
     quoted,
@@ -48,6 +56,7 @@ MAX_UPLOAD_BYTES = min(10 * 2**20, MAX_FILE_BYTES)
 UPLOAD_TYPES = list(SUPPORTED_SUFFIXES)
 ERROR_TEXT = ("Er ging iets mis bij het maken van het dossier. Probeer het nog eens; blijft "
               "het misgaan, meld het dan aan de beheerder (details staan in het serverlogboek).")
+EXPORT_SECONDS = 60.0  # an export older than this has been handed to Gradio long since
 _KEY = re.compile(r"^(?P<doc>.+)#(?P<vraag>\d+(?:\+\d+)*)$")
 
 
@@ -78,11 +87,13 @@ class Desk:
     """
 
     def __init__(self, searcher: Searcher | Callable[[], Searcher],
-                 export_dir: Path | None = None) -> None:
+                 export_dir: Path | None = None, keep_seconds: float = EXPORT_SECONDS) -> None:
         self._current = searcher if callable(searcher) else (lambda: searcher)
         self._maker: DossierMaker | None = None
         self._lock = threading.Lock()
         self._export_dir = export_dir
+        self._exports: list[tuple[float, Path]] = []  # (made at, file) of this desk's exports
+        self._keep_seconds = keep_seconds
 
     @property
     def maker(self) -> DossierMaker:
@@ -117,12 +128,12 @@ class Desk:
         if hit is None:
             return View(None, notice_html("Geen resultaat gekozen",
                                           "Kies eerst een resultaat uit het laatste antwoord."))
-        return self._make(lambda: question_set_from_hit(hit), k)
+        return self._make(lambda: question_set_from_hit(hit), k, start=hit)
 
-    def _make(self, read: Callable[[], QuestionSet], k: int) -> View:
+    def _make(self, read: Callable[[], QuestionSet], k: int, start: Hit | None = None) -> View:
         try:
             qset = read()
-            dossier = self.maker.make(qset, k)
+            dossier = self.maker.make(qset, k, start=start)
         except RagError as exc:
             return View(None, notice_html("Geen dossier gemaakt", str(exc)))
         except Exception:
@@ -134,17 +145,50 @@ class Desk:
 
     def export(self, dossier: Dossier | None, ticked: Mapping[int, Sequence[str]]) -> Path | None:
         """The Word file of the dossier with only the ticked passages (per vraag position,
-        checkbox values), written into the tab's own folder; None without a dossier."""
+        checkbox values), written into the tab's own folder; None without a dossier.
+
+        Gradio copies a file it serves into its own cache at once, so the files this desk
+        wrote before (and recorded) are deleted once ``keep_seconds`` old: the folder holds
+        the last minute's exports, not every one since the chat started.
+        """
         if dossier is None:
             return None
         chosen = {i: {u for u in map(parse_key, keys) if u is not None}
                   for i, keys in ticked.items()}
         data = to_docx(select(dossier, chosen))
+        self._forget_old_exports()
         folder = Path(tempfile.mkdtemp(prefix="dossier-", dir=self._export_dir))
-        name = re.sub(r"[^\w.-]+", "-", dossier.questions.doc_id).strip("-") or "dossier"
-        path = folder / f"concept-beantwoording-{name}.docx"
+        path = folder / export_name(dossier.questions)
         path.write_bytes(data)
+        with self._lock:
+            self._exports.append((time.monotonic(), path))
         return path
+
+    def _forget_old_exports(self) -> None:
+        """Delete the exports this desk wrote (and only those) once they are old enough."""
+        now = time.monotonic()
+        with self._lock:
+            old = [p for made, p in self._exports if now - made >= self._keep_seconds]
+            self._exports = [(made, p) for made, p in self._exports
+                             if now - made < self._keep_seconds]
+        for path in old:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.parent.rmdir()
+
+
+def export_name(qset: QuestionSet) -> str:
+    """``concept-beantwoording-2024Z18439-het-verdwijnen-van-de-restitutiepolis.docx``: the
+    zaak number when known and the start of the subject, in plain letters."""
+    subject = "-".join(_slug(qset.subject).lower().split("-")[:6])[:50].strip("-")
+    zaak = _slug(qset.meta.zaak_nr or "")
+    name = "-".join(p for p in (zaak, subject) if p) or _slug(qset.doc_id) or "dossier"
+    return f"concept-beantwoording-{name}.docx"
+
+
+def _slug(text: str) -> str:
+    flat = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9]+", "-", flat).strip("-")
 
 
 def _remove_upload(path: Path) -> None:
@@ -163,8 +207,10 @@ def summary_html(dossier: Dossier) -> str:
     """The line above the dossier: title, number of vragen, own answer, flags."""
     qset = dossier.questions
     own = {s.own_answer.doc.doc_id for s in dossier.vragen if s.own_answer}
-    found = sum(len(s.earlier) for s in dossier.vragen)
+    found, subject = answer_count(dossier)
     parts = [f"{len(dossier.vragen)} vragen", f"{found} eerdere antwoorden"]
+    if subject:
+        parts.append(f"{subject} {SUBJECT_HEADING.lower()}")
     if own:
         parts.append("eigen antwoord in de index: " + ", ".join(sorted(own)))
     newer = sum(1 for s in dossier.vragen if newer_available(s))
@@ -179,16 +225,21 @@ def accordion_label(section: VraagDossier) -> str:
     text = " ".join(section.vraag.text.split())
     short = text if len(text) <= 90 else text[:87].rsplit(" ", 1)[0] + " …"
     n = len(section.earlier)
-    count = ("procedureel" if section.vraag.procedural
+    count = ("geen zoekvraag" if section.vraag.procedural
              else f"{n} eerder{'e' if n != 1 else ''} antwoord{'en' if n != 1 else ''}")
+    if section.on_subject:
+        count += f", {len(section.on_subject)} {SUBJECT_HEADING.lower()}"
     mark = " · recenter antwoord" if newer_available(section) else ""
     own = " · beantwoord" if section.own_answer else ""
     return f"{vraag_heading(section)}: {short} ({count}{own}{mark})"
 
 
 def choices(section: VraagDossier) -> list[tuple[str, str]]:
-    """One checkbox per earlier answer, newest first: (label, value)."""
-    return [(choice_label(e), unit_key(e.hit.chunk.unit)) for e in section.earlier]
+    """One checkbox per earlier answer, newest first, then one per passage on the subject
+    (marked so): (label, value)."""
+    return ([(choice_label(e), unit_key(e.hit.chunk.unit)) for e in section.earlier]
+            + [(f"{choice_label(e)} ({SUBJECT_HEADING.lower()})", unit_key(e.hit.chunk.unit))
+               for e in section.on_subject])
 
 
 def choice_label(earlier: EarlierAnswer) -> str:
@@ -211,14 +262,29 @@ def section_html(section: VraagDossier) -> str:
         out.append(f'<p class="vb-own"><strong>Reeds beantwoord</strong> '
                    f"({esc(OWN_ANSWER_TEXT)}): {_link(cite, own.doc.doc_id, own.doc.meta)}</p>")
     if section.vraag.procedural:
-        out.append('<p class="vb-none">Procedurele vraag: geen eerdere antwoorden gezocht.</p>')
+        out.append(f'<p class="vb-none">{esc(formal_note(section))}</p>')
     elif not section.earlier:
-        out.append('<p class="vb-none">Geen eerder antwoord gevonden dat relevant genoeg is.'
-                   "</p>")
+        out.append(f'<p class="vb-none">{esc(NOTHING_NOTE)}</p>')
     if newer_available(section):
         out.append(f'<p class="vb-flag-newer"><strong>{esc(NEWER_TEXT.capitalize())}</strong>:'
                    " er is een recenter relevant antwoord dan de beste treffer.</p>")
-    for earlier, view in zip(section.earlier, quoted(section), strict=True):
+    out += _answers_html(section, section.earlier)
+    if section.on_subject:
+        out.append(f'<div class="vb-subject"><p class="vb-subject-head"><strong>'
+                   f"{esc(SUBJECT_HEADING)}</strong> <small>({esc(SUBJECT_NOTE)})</small></p>")
+        out += _answers_html(section, section.on_subject)
+        out.append("</div>")
+    for dup in section.near_duplicates:
+        cite = long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)
+        out.append(f'<p class="vb-dup"><small>{esc(NEAR_DUPLICATE_TEXT.capitalize())}: '
+                   f"{_link(cite, dup.doc.doc_id, dup.doc.meta)}</small></p>")
+    out.append("</div>")
+    return "".join(out)
+
+
+def _answers_html(section: VraagDossier, group: Sequence[EarlierAnswer]) -> list[str]:
+    out = []
+    for earlier, view in zip(group, quoted(section, group), strict=True):
         marks = "".join(f' <span class="vb-flag">{esc(m)}</span>' for m in flags(earlier))
         doc = earlier.hit.doc
         out.append(
@@ -227,12 +293,7 @@ def section_html(section: VraagDossier) -> str:
             f'<blockquote class="vb-quote">{_lines(view.quote.text)}</blockquote>'
             f'<p class="vb-cite"><small>{_link(view.long_citation, doc.doc_id, doc.meta)}'
             f"</small></p></div>")
-    for dup in section.near_duplicates:
-        cite = long_citation(dup.doc.doc_id, dup.doc.meta, dup.vraag)
-        out.append(f'<p class="vb-dup"><small>{esc(NEAR_DUPLICATE_TEXT.capitalize())}: '
-                   f"{_link(cite, dup.doc.doc_id, dup.doc.meta)}</small></p>")
-    out.append("</div>")
-    return "".join(out)
+    return out
 
 
 def _lines(text: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from rag.dossier.text import is_procedural, shingles
+from rag.dossier.text import is_formal, shingles
 from rag.errors import ParseError, RagError
 from rag.ingest.readers import MAX_FILE_BYTES, load_bytes, load_document, read_text, reader_for
 from rag.names import printable
@@ -38,6 +38,7 @@ _OVER = re.compile(r"over\s+(.{8,})$", re.S)  # also glued: "…Sportover zorg v
 # Footnotes the extraction left after a set's last vraag: "…2024? 1Noordhollands Dagblad, …"
 _TRAILING_NOTES = re.compile(r"(?<=\?)\s+\d{1,2}\s?[A-Z«“(][^?]*$", re.S)
 _QUOTED = re.compile(r"[«“‘'\"]([^«»“”‘’'\"]{12,300})[»”’'\"]")
+_TITLE_NOTE = re.compile(r"\s+\d{1,2}$")
 
 
 class DossierError(RagError):
@@ -45,17 +46,33 @@ class DossierError(RagError):
 
 
 def read_question_set(source: str | Path, stdin: BinaryIO | None = None) -> QuestionSet:
-    """The question set in a file, or in pasted text on standard input when ``source`` is
-    ``-``; any problem is a `DossierError` or `ParseError` with one readable line."""
+    """The question set in a file, or on standard input when ``source`` is ``-`` (pasted
+    text, or a PDF, Word, HTML or XML file piped in: `sniff_suffix`); any problem is a
+    `DossierError` or `ParseError` with one readable line."""
     if str(source) == STDIN:
         stream = stdin if stdin is not None else sys.stdin.buffer
         data = stream.read(MAX_FILE_BYTES + 1)
         if len(data) > MAX_FILE_BYTES:
             raise ParseError(f"{STDIN_NAME}: too large (over {MAX_FILE_BYTES / 2**20:.0f} MiB)")
-        return question_set_from_bytes(data, ".txt", STDIN_NAME)
+        return question_set_from_bytes(data, sniff_suffix(data), STDIN_NAME)
     path = Path(source)
     doc = load_document(path)
     return question_set_from_document(doc, lambda: read_text(path))
+
+
+def sniff_suffix(data: bytes) -> str:
+    """The reader for bytes without a file name (standard input), by their first bytes: a
+    PDF, a Word file (a zip), XML or HTML; anything else is read as text."""
+    if data.startswith(b"%PDF-"):
+        return ".pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return ".docx"
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith((b"<!doctype html", b"<html")):
+        return ".html"
+    if head.startswith(b"<?xml") or head.startswith(b"<kamervragen"):
+        return ".xml"
+    return ".txt"
 
 
 def question_set_from_text(text: str, name: str = STDIN_NAME) -> QuestionSet:
@@ -95,14 +112,14 @@ def question_set_from_document(doc: Document, raw_text: Callable[[], str] | None
         raise DossierError(f"{doc.source}: this is a postponement notice (Mededeling); it "
                            "holds no vragen. Give the question document itself.")
     texts = [(b.vraag, vraag_text(b.question)) for b in doc.blocks]
-    vragen = [Vraag(numbers, text, is_procedural(text)) for numbers, text in texts
+    vragen = [Vraag(numbers, text, is_formal(text)) for numbers, text in texts
               if text.strip()]
     if raw_text is not None and len(vragen) <= 1:
         text = raw_text()
         if not _VRAAG_MARKER.search(text):
             paragraphs = paragraph_vragen(text)
             if len(paragraphs) > len(vragen):
-                vragen = [Vraag((i,), p, is_procedural(p))
+                vragen = [Vraag((i,), p, is_formal(p))
                           for i, p in enumerate(paragraphs, start=1)]
     if not vragen:
         raise DossierError(
@@ -116,10 +133,12 @@ def question_set_from_document(doc: Document, raw_text: Callable[[], str] | None
 
 def question_set_from_hit(hit: Hit) -> QuestionSet:
     """A one-vraag set made of an earlier answer's question: its standing line is what was
-    said about that subject ("Meer over dit onderwerp" in the chat)."""
+    said about that subject ("Meer over dit onderwerp" in the chat; make it with the hit as
+    `DossierMaker.make`'s ``start``). Staff asked for it, so it is searched even when the
+    question itself is a formality."""
     meta = hit.doc.meta
     subject = subject_of(meta, hit.doc.doc_id)
-    vraag = Vraag(hit.chunk.vraag, hit.chunk.question, is_procedural(hit.chunk.question))
+    vraag = Vraag(hit.chunk.vraag, hit.chunk.question, False)
     return QuestionSet(hit.doc.doc_id, hit.doc.source, meta, subject,
                        context_of(subject, [vraag.text]), (vraag,))
 
@@ -162,10 +181,12 @@ def context_of(subject: str, vragen: Sequence[str]) -> str:
     parts = [subject]
     if vragen:
         m = _QUOTED.search(vragen[0])
-        title = shingles(m.group(1)) if m else frozenset()
+        # a footnote mark the extraction left inside the quotes goes ("… verdwijnt 1»")
+        quoted = _TITLE_NOTE.sub("", m.group(1)) if m else ""
+        title = shingles(quoted)
         # left out when the subject names it already (in other spacing, as PDFs glue words)
         if title and len(title & shingles(subject)) < 0.6 * len(title):
-            parts.append(m.group(1) if m else "")
+            parts.append(quoted)
     return " ".join(" ".join(parts).split())
 
 

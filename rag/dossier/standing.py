@@ -10,16 +10,25 @@ For each vraag of a set (`rag.dossier.questions`):
 3. those answers ordered newest first (date received; undated last), each with the cabinet
    in office on that date, the best-ranked one marked, and the ones received after it
    flagged ("recenter antwoord beschikbaar": where the position may have moved on);
-4. earlier questions near-identical to the vraag (`rag.dossier.text.NEAR_IDENTICAL`).
+4. earlier questions near-identical to the vraag (`rag.dossier.text.NEAR_IDENTICAL`);
+5. apart from the standing line, the passages of the documents on the set's subject that
+   the relevance model does not call an answer to this vraag (`on_subject`, see
+   :class:`SubjectCut`): the relevance model judges whether a passage answers the vraag
+   exactly, and scores an earlier answer on the same subject in other words low.
 
-Procedural vragen ("Kunt u deze vragen afzonderlijk beantwoorden?") get no search: every
-set asks them, and their earlier "answers" ("Ja.") say nothing about the subject; for the
-same reason such earlier answers never enter another vraag's standing line.
+Formal vragen get no search: procedural ones ("Kunt u deze vragen afzonderlijk
+beantwoorden?") and acknowledgements ("Bent u bekend met het bericht …?"): every set asks
+them, and their earlier "answers" ("Ja.") say nothing about the subject; for the same reason
+such earlier answers never enter a standing line (`rag.dossier.text`).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import math
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from rag.dossier.align import Library, own_answers
 from rag.dossier.query import (
@@ -30,7 +39,8 @@ from rag.dossier.query import (
     queries,
     search_each,
 )
-from rag.dossier.text import NEAR_IDENTICAL, is_procedural, similarity
+from rag.dossier.text import NEAR_IDENTICAL, is_content_free, is_procedural, similarity
+from rag.errors import QueryError
 from rag.government import cabinet_on
 from rag.render import relevance_label
 from rag.search.filters import Filter
@@ -42,7 +52,9 @@ from rag.types import (
     EarlierAnswer,
     Hit,
     NearDuplicate,
+    OwnAnswer,
     QuestionSet,
+    UnitKey,
     VraagDossier,
 )
 
@@ -56,6 +68,31 @@ MAX_K = 20
 RELEVANCE_CUT = dict(RELEVANCE_BANDS)["redelijk"]
 CANDIDATE_DEPTH = 10  # hits per vraag searched for the set's own answer document
 NEAR_DUPLICATE_DEPTH = 20  # hits per vraag whose questions are compared with the vraag
+STARTING_POINT = "resultaat"  # OwnAnswer.matched of the chat result a set was made from
+
+
+@dataclass(frozen=True)
+class SubjectCut:
+    """Which documents are on the set's subject, and how many of their passages each vraag
+    shows apart from its standing line.
+
+    A document is on the subject when its best passage stands out in dense similarity to
+    the set's context (subject and news item): at least ``min_z`` standard deviations above
+    the mean passage of the index. At most ``documents`` of them (the most similar first),
+    and per vraag at most ``per_vraag`` of their passages, best-ranked for that vraag first.
+    The figures are chosen and measured with `rag dossier-eval` on hand-labelled subjects
+    (eval/dossier_subjects.jsonl; eval/README.md "The dossier"): measured on an index of
+    718 passages, where the best of hundreds of unrelated passages reaches about 3 standard
+    deviations; on a much larger index more unrelated passages reach it by chance.
+    ``documents=0`` shows none.
+    """
+
+    min_z: float = 4.0
+    documents: int = 2
+    per_vraag: int = 2
+
+
+DEFAULT_SUBJECT_CUT = SubjectCut()
 
 
 def relevant(answer: Answer) -> tuple[Hit, ...]:
@@ -68,6 +105,68 @@ def relevant(answer: Answer) -> tuple[Hit, ...]:
     if answer.abstained:
         return ()
     return tuple(h for h in answer.hits if relevance_label(h, answer.question) != "laag")
+
+
+def worth_quoting(hit: Hit) -> bool:
+    """Whether an earlier answer can take a place on a standing line: not the answer to a
+    procedural vraag, and not a bare "Ja." (`rag.dossier.text.is_content_free`)."""
+    return not is_procedural(hit.chunk.question) and not is_content_free(hit.whole_answer)
+
+
+def subject_scores(searcher: Searcher, context: str, where: Filter | None = None
+                   ) -> dict[str, float]:
+    """Per document how far its best passage stands out in dense similarity to ``context``:
+    standard deviations above the mean over the passages searched (``where``). Empty when
+    the context cannot be searched."""
+    try:
+        ranking = searcher.rank(context, k=1, where=where, retriever="dense")
+    except QueryError:
+        return {}
+    dense = np.asarray(ranking.dense, dtype=np.float64)
+    rows = np.flatnonzero(ranking.keep) if ranking.keep is not None else np.arange(len(dense))
+    if len(rows) < 2:
+        return {}
+    values = dense[rows]
+    spread = float(values.std())
+    if not spread or not math.isfinite(spread):
+        return {}
+    mean = float(values.mean())
+    chunks = searcher.index.chunks
+    best: dict[str, float] = {}
+    for row, value in zip(rows.tolist(), values.tolist(), strict=True):
+        doc_id = chunks[row].doc_id
+        if value > best.get(doc_id, -math.inf):
+            best[doc_id] = value
+    return {doc_id: (value - mean) / spread for doc_id, value in best.items()}
+
+
+def subject_documents(scores: Mapping[str, float], cut: SubjectCut = DEFAULT_SUBJECT_CUT,
+                      given: Collection[str] = ()) -> tuple[str, ...]:
+    """The documents on the set's subject: ``given`` ones (the chat result's own document)
+    first, then those `subject_scores` puts at least ``cut.min_z`` out, most similar first,
+    ``cut.documents`` in all."""
+    if cut.documents <= 0:
+        return ()
+    found = [d for d, z in sorted(scores.items(), key=lambda item: -item[1])
+             if z >= cut.min_z and d not in given]
+    return tuple([*given, *found][:cut.documents])
+
+
+def on_subject_hits(searched: Answer, subjects: Collection[str], shown: Collection[UnitKey],
+                    excluded: Collection[UnitKey] = (), per_vraag: int = 2
+                    ) -> tuple[Hit, ...]:
+    """A vraag's best-ranked passages of the subject documents that are not on its standing
+    line already (``shown``) nor ``excluded``."""
+    return tuple(h for h in searched.hits
+                 if h.doc.doc_id in subjects and h.chunk.unit not in shown
+                 and h.chunk.unit not in excluded and worth_quoting(h))[:per_vraag]
+
+
+def subject_line(hits: tuple[Hit, ...], vraag: str) -> tuple[EarlierAnswer, ...]:
+    """Passages on the subject newest first, each with its cabinet; no best hit among them
+    (the relevance model called none an answer), so nothing is flagged more recent."""
+    return tuple(replace(e, top=False, newer_than_top=False)
+                 for e in standing_line(hits, vraag))
 
 
 def standing_line(hits: tuple[Hit, ...], vraag: str) -> tuple[EarlierAnswer, ...]:
@@ -94,25 +193,39 @@ def standing_line(hits: tuple[Hit, ...], vraag: str) -> tuple[EarlierAnswer, ...
 class DossierMaker:
     """Makes dossiers over one searcher's index (the lookups are built once)."""
 
-    def __init__(self, searcher: Searcher, mode: ContextMode = DEFAULT_MODE) -> None:
+    def __init__(self, searcher: Searcher, mode: ContextMode = DEFAULT_MODE,
+                 subject: SubjectCut = DEFAULT_SUBJECT_CUT) -> None:
         self.searcher = searcher
         self.mode = mode
+        self.subject = subject
         self.library = Library(searcher.index.documents, searcher.index.chunks)
 
-    def make(self, qset: QuestionSet, k: int = DEFAULT_K) -> Dossier:
-        """The dossier of a question set: per vraag its own answer and its standing line."""
+    def make(self, qset: QuestionSet, k: int = DEFAULT_K, start: Hit | None = None) -> Dossier:
+        """The dossier of a question set: per vraag its own answer, its standing line and the
+        passages on the set's subject.
+
+        ``start`` is the chat result a one-vraag set was made from ("Meer over dit
+        onderwerp"): it is that vraag's own answer and stays out of the hits, while the
+        rest of its document, the most on-subject earlier answers there are, stays in.
+        """
         k = max(1, min(int(k), MAX_K))
         # One model call for every query text of the set.
-        self.searcher.embed_ahead([q for v in qset.vragen
-                                   for q in queries(v.text, qset.context, self.mode)])
-        candidates = []
-        for vraag in qset.vragen:
-            found = self.searcher.ask(queries(vraag.text, "", ContextMode.NONE)[0],
-                                      k=CANDIDATE_DEPTH)
-            candidates += [h.doc.doc_id for h in found.hits]
-        own = own_answers(qset, self.library, candidates)
-        excluded = frozenset(o.doc.doc_id for o in own.values())
-        where = Filter(exclude_docs=excluded) if excluded else None
+        self.searcher.embed_ahead([qset.context, *(q for v in qset.vragen
+                                                   for q in queries(v.text, qset.context,
+                                                                    self.mode))])
+        if start is not None:
+            own = {0: OwnAnswer(start.doc, start.chunk.vraag, STARTING_POINT, 1.0)}
+            excluded_units: frozenset[UnitKey] = frozenset({start.chunk.unit})
+            where = None
+            given: tuple[str, ...] = (start.doc.doc_id,)
+        else:
+            own = self._own_answers(qset)
+            excluded_docs = frozenset(o.doc.doc_id for o in own.values())
+            excluded_units = frozenset()
+            where = Filter(exclude_docs=excluded_docs) if excluded_docs else None
+            given = ()
+        subjects = subject_documents(subject_scores(self.searcher, qset.context, where),
+                                     self.subject, given)
         sections = []
         for i, vraag in enumerate(qset.vragen):
             if vraag.procedural:
@@ -123,16 +236,30 @@ class DossierMaker:
             each = search_each(self.searcher, vraag.text, qset.context,
                                depth_for(depth, self.mode), self.mode, where)
             searched = combine(each, self.mode, depth)
+            searched = replace(searched, hits=tuple(h for h in searched.hits
+                                                    if h.chunk.unit not in excluded_units))
             # The cut is made on each search's own scores (combined scores mean nothing
-            # alone): an answer stays when it is relevant in any of the searches. Answers
-            # to earlier procedural vragen ("Ja.") say nothing about the subject.
+            # alone): an answer stays when it is relevant in any of the searches.
             allowed = {h.chunk.unit for answer in each for h in relevant(answer)
-                       if not is_procedural(h.chunk.question)}
+                       if worth_quoting(h)}
             kept = [h for h in searched.hits if h.chunk.unit in allowed][:k]
             chosen = tuple(replace(h, rank=i) for i, h in enumerate(kept, start=1))
-            sections.append(VraagDossier(vraag, own.get(i), standing_line(chosen, vraag.text),
-                                         _near_duplicates(vraag.text, searched), searched))
+            extra = on_subject_hits(searched, subjects, {h.chunk.unit for h in kept},
+                                    excluded_units, self.subject.per_vraag)
+            sections.append(VraagDossier(
+                vraag, own.get(i), standing_line(chosen, vraag.text),
+                _near_duplicates(vraag.text, searched), searched,
+                subject_line(extra, vraag.text)))
         return Dossier(qset, tuple(sections))
+
+    def _own_answers(self, qset: QuestionSet) -> dict[int, OwnAnswer]:
+        """Per vraag its answer in the index, when the set's own answer document is there."""
+        candidates = []
+        for vraag in qset.vragen:
+            found = self.searcher.ask(queries(vraag.text, "", ContextMode.NONE)[0],
+                                      k=CANDIDATE_DEPTH)
+            candidates += [h.doc.doc_id for h in found.hits]
+        return own_answers(qset, self.library, candidates)
 
 
 def _near_duplicates(vraag: str, searched: Answer) -> tuple[NearDuplicate, ...]:

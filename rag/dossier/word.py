@@ -9,22 +9,27 @@ the citation as a real hyperlink to the official page), and an empty "Antwoord" 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rag.cite import long_citation, official_url
 from rag.dossier.export import (
     NEWER_TEXT,
     OWN_ANSWER_TEXT,
+    SUBJECT_HEADING,
+    SUBJECT_NOTE,
     flags,
+    formal_note,
     meta_line,
     newer_available,
     quoted,
     title_of,
     vraag_heading,
 )
-from rag.types import DocRecord, Dossier
+from rag.types import DocRecord, Dossier, EarlierAnswer, VraagDossier
 
 if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
     from docx.text.paragraph import Paragraph
 
 QUOTE_STYLE = "Quote"
@@ -55,24 +60,34 @@ def to_docx(dossier: Dossier) -> bytes:
                       own.doc)
         document.add_heading(EARLIER_HEADING, level=2)
         if section.vraag.procedural:
-            document.add_paragraph("Procedurele vraag: geen eerdere antwoorden gezocht.")
-        elif not section.earlier:
+            document.add_paragraph(formal_note(section))
+        elif not section.earlier and not section.on_subject:
             document.add_paragraph("Geen eerdere antwoorden gekozen.")
         if newer_available(section):
             document.add_paragraph().add_run(f"Let op: {NEWER_TEXT}.").bold = True
-        for earlier, view in zip(section.earlier, quoted(section), strict=True):
-            marks = flags(earlier)
-            head = document.add_paragraph()
-            head.add_run(meta_line(earlier)).bold = True
-            if marks:
-                head.add_run(f" ({'; '.join(marks)})").italic = True
-            _text(document.add_paragraph(style=QUOTE_STYLE), view.quote.text)
-            _citation(document.add_paragraph(), view.long_citation, earlier.hit.doc)
+        _answers(document, section, section.earlier)
+        if section.on_subject:
+            document.add_heading(SUBJECT_HEADING, level=3)
+            document.add_paragraph().add_run(f"{SUBJECT_NOTE.capitalize()}.").italic = True
+            _answers(document, section, section.on_subject)
         document.add_heading(ANSWER_HEADING, level=2)
         document.add_paragraph()
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()
+
+
+def _answers(document: DocxDocument, section: VraagDossier,
+             group: Sequence[EarlierAnswer]) -> None:
+    """Per earlier answer: who and when (with its marks), the quote, the citation."""
+    for earlier, view in zip(group, quoted(section, group), strict=True):
+        marks = flags(earlier)
+        head = document.add_paragraph()
+        head.add_run(meta_line(earlier)).bold = True
+        if marks:
+            head.add_run(f" ({'; '.join(marks)})").italic = True
+        _text(document.add_paragraph(style=QUOTE_STYLE), view.quote.text)
+        _citation(document.add_paragraph(), view.long_citation, earlier.hit.doc)
 
 
 def _text(paragraph: Paragraph, text: str) -> None:

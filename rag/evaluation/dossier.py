@@ -16,8 +16,17 @@ without them in the kv-form PDFs give (glued words, hyphenation, «» quotes, fo
 A vraag is right when `own_answer` names the document and a numbered answer holding its
 number.
 
+The context figure measures finding the set's **own** answer among answers only; that
+the context also helps the standing line find *other* answers on the subject is measured
+by `rag.evaluation.subjects` on hand labels. Next to the averages come the paired counts
+(`ContextPair`): on how many vragen `rerank` puts the right answer first where the vraag
+alone does not, and the reverse, so a small average difference can be read for what it is.
+
 **Near-identical questions.** The similarity of every pair of questions from different
 documents: the cut `rag.dossier.text.NEAR_IDENTICAL` is chosen from it.
+
+**Subjects.** The standing line and the group of passages on the set's subject, on hand
+labels of which earlier answer documents are on each set's subject (`rag.evaluation.subjects`).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -39,14 +48,25 @@ from rag.dossier.questions import (
     subject_of,
     vraag_text,
 )
-from rag.dossier.standing import DossierMaker
+from rag.dossier.standing import DEFAULT_SUBJECT_CUT, DossierMaker
 from rag.dossier.text import dice, is_procedural, shingles, similarity
 from rag.errors import QueryError
 from rag.evaluation.embedcache import CachedEmbedder
 from rag.evaluation.metrics import RetrievalMetrics, dedupe, retrieval_metrics
+from rag.evaluation.subjects import (
+    LABELS_FILE,
+    SubjectReport,
+    context_finds_subjects,
+    figures_line,
+    load_subject_labels,
+    run_cases,
+    subject_cases,
+    subject_report,
+)
 from rag.ingest.corpus import load_corpus
 from rag.models.embed import Embedder, load_embedder
 from rag.models.registry import model_spec
+from rag.search.judge import relevance_for
 from rag.search.searcher import Searcher
 from rag.store.index import in_memory_index
 from rag.store.lexical import build_lexical
@@ -116,10 +136,55 @@ class ContextRow:
     document: RetrievalMetrics
 
 
+@dataclass(frozen=True)
+class ContextPair:
+    """`rerank` against the vraag alone on one split and level (``vraag`` or
+    ``document``), case by case at rank 1: ``wins`` where only `rerank` is right,
+    ``losses`` where only the vraag alone is, each with the answer documents they fall in."""
+
+    split: str
+    level: str
+    cases: int
+    wins: int
+    losses: int
+    win_documents: int
+    loss_documents: int
+
+
+def paired(cases: Sequence[ContextCase], base: Sequence[Sequence[UnitKey]],
+           other: Sequence[Sequence[UnitKey]]) -> list[ContextPair]:
+    """Per split and level, where ``other`` is right at rank 1 and ``base`` is not, and the
+    reverse."""
+    out = []
+    for split in SPLITS:
+        idx = [i for i, c in enumerate(cases) if c.split == split]
+        for level in ("vraag", "document"):
+            wins: list[str] = []
+            losses: list[str] = []
+            for i in idx:
+                case = cases[i]
+                def first(ranking: Sequence[UnitKey], level: str = level) -> object:
+                    if not ranking:
+                        return None
+                    return ranking[0] if level == "vraag" else ranking[0][0]
+                want: object = (case.doc_id, case.vraag) if level == "vraag" else case.doc_id
+                first_base, first_other = first(base[i]), first(other[i])
+                if first_other == want and first_base != want:
+                    wins.append(case.doc_id)
+                elif first_base == want and first_other != want:
+                    losses.append(case.doc_id)
+            out.append(ContextPair(split, level, len(idx), len(wins), len(losses),
+                                   len(set(wins)), len(set(losses))))
+    return out
+
+
 def context_report(searcher: Searcher, cases: Sequence[ContextCase],
-                   modes: Sequence[ContextMode] = tuple(ContextMode)) -> list[ContextRow]:
-    """R@1/5/10 and MRR@10 at vraag and document level, per split and mode."""
+                   modes: Sequence[ContextMode] = tuple(ContextMode)
+                   ) -> tuple[list[ContextRow], list[ContextPair]]:
+    """R@1/5/10 and MRR@10 at vraag and document level, per split and mode; and the paired
+    counts of `rerank` against the vraag alone (when both modes are measured)."""
     rows = []
+    by_mode: dict[ContextMode, list[list[UnitKey]]] = {}
     for mode in modes:
         rankings: list[list[UnitKey]] = []
         for start in range(0, len(cases), _BATCH):
@@ -132,6 +197,7 @@ def context_report(searcher: Searcher, cases: Sequence[ContextCase],
                     rankings.append([])
                     continue
                 rankings.append([h.chunk.unit for h in answer.hits])
+        by_mode[mode] = rankings
         for split in SPLITS:
             idx = [i for i, c in enumerate(cases) if c.split == split]
             if not idx:
@@ -142,7 +208,9 @@ def context_report(searcher: Searcher, cases: Sequence[ContextCase],
                 retrieval_metrics(units, [{(cases[i].doc_id, cases[i].vraag)} for i in idx]),
                 retrieval_metrics([dedupe(d for d, _ in r) for r in units],
                                   [{cases[i].doc_id} for i in idx])))
-    return rows
+    pairs = (paired(cases, by_mode[ContextMode.NONE], by_mode[ContextMode.RERANK])
+             if ContextMode.NONE in by_mode and ContextMode.RERANK in by_mode else [])
+    return rows, pairs
 
 
 # -- alignment ----------------------------------------------------------------------------
@@ -318,16 +386,19 @@ def duplicate_stats(documents: Iterable[Document], shown: int = 10) -> Duplicate
 
 def full_searcher(documents: Iterable[Document], embedder: Embedder, model: str,
                   settings: ChunkSettings | None = None) -> Searcher:
-    """A searcher over the answer documents as `rag build` indexes them, in memory, with the
-    model's calibrated abstention threshold."""
+    """A searcher over the answer documents as `rag build` indexes them, in memory, deciding
+    as `rag dossier` does: with the relevance model trained for the model when there is
+    one, else with the model's calibrated abstention threshold."""
     settings = settings or ChunkSettings()
     docs = [d for d in documents if d.kind is DocKind.ANSWERS]
     chunks = [c for d in docs for c in chunk_document(d, settings)]
     passages = [c.passage(settings) for c in chunks]
     index = in_memory_index(chunks, [DocRecord(d.doc_id, d.source, d.meta) for d in docs],
                             embedder.embed_documents(passages), embedder.model_id, settings)
-    return Searcher(index, embedder, min_score=model_spec(model).min_score,
-                    lexical=build_lexical(passages))
+    spec = model_spec(model)
+    relevance = relevance_for(spec, embedder.model_id)
+    return Searcher(index, embedder, min_score=None if relevance else spec.min_score,
+                    lexical=build_lexical(passages), relevance=relevance)
 
 
 @dataclass(frozen=True)
@@ -339,6 +410,9 @@ class DossierEvaluation:
     context: list[ContextRow]
     alignment: AlignmentReport
     duplicates: DuplicateStats
+    pairs: list[ContextPair] = field(default_factory=list)
+    subjects: SubjectReport | None = None
+    context_subjects: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def text(self) -> str:
         """The report for a terminal (Markdown tables)."""
@@ -352,6 +426,13 @@ class DossierEvaluation:
             out.append(f"| {row.split} | {row.mode} | {v.n} | {v.recall_1:.3f} | {v.recall_5:.3f} "
                        f"| {v.mrr_10:.3f} | {d.recall_1:.3f} | {d.recall_5:.3f} "
                        f"| {d.mrr_10:.3f} |")
+        if self.pairs:
+            out += ["", "Rerank against the vraag alone, case by case at rank 1 (what the "
+                    "context figure measures: finding the set's OWN answer):", "",
+                    "| split | level | cases | rerank wins | in documents | rerank loses | "
+                    "in documents |", "|---|---|---:|---:|---:|---:|---:|"]
+            out += [f"| {p.split} | {p.level} | {p.cases} | {p.wins} | {p.win_documents} | "
+                    f"{p.losses} | {p.loss_documents} |" for p in self.pairs]
         right, total = self.alignment.total
         out += ["", f"Own-answer alignment: {right}/{total} vragen right "
                 f"({right / total:.1%})" if total else "Own-answer alignment: no cases", ""]
@@ -366,14 +447,52 @@ class DossierEvaluation:
                 + ", ".join(f"{b:.2f}+: {n}" for b, n in dup.histogram.items())]
         out += [f"  {sim:.3f}  {a!r}  ~  {b!r}" for sim, a, b in dup.top]
         out.append(f"The same question as kv- and ah-version: {list(dup.same_question)}")
+        out += self._subject_text()
         return "\n".join(out)
+
+    def _subject_text(self) -> list[str]:
+        report = self.subjects
+        if report is None:
+            return ["", "Subjects: no labelled sets in this corpus "
+                    "(eval/dossier_subjects.jsonl names ../shared/corpus)."]
+        out = ["", "Subjects (hand labels, eval/dossier_subjects.jsonl): the standing line "
+               "and the group on the set's subject, per half, the bound chosen on the "
+               "other half:", "",
+               "| half | cut | sets | vragen | line | precision | group | precision | "
+               "on-subject documents: line | with group | vragen with an answer |",
+               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for half in ("tune", "test"):
+            cut = report.chosen[half]
+            out.append(f"| {half} | none {figures_line(report.before[half])}")
+            out.append(f"| {half} | z ≥ {cut.min_z} ({cut.documents} documents) "
+                       f"{figures_line(report.after[half])}" if cut.documents
+                       else f"| {half} | (no group chosen) {figures_line(report.after[half])}")
+        for half, (before, after) in report.question_sets.items():
+            out.append(f"| {half}, question sets only | none {figures_line(before)}")
+            out.append(f"| {half}, question sets only | shipped default "
+                       f"{figures_line(after)}")
+        if self.context_subjects:
+            out += ["", "On-subject documents among any vraag's first 5 passages: " + ", ".join(
+                f"{mode} {found}/{total}" for mode, (found, total)
+                in self.context_subjects.items())]
+        return out
 
     def to_json(self) -> dict:
         """The report as one JSON object."""
         from dataclasses import asdict
 
+        subjects = None
+        if self.subjects is not None:
+            subjects = {half: {"chosen": asdict(self.subjects.chosen[half]),
+                               "before": asdict(self.subjects.before[half]),
+                               "after": asdict(self.subjects.after[half]),
+                               "default": asdict(self.subjects.default[half]),
+                               "question_sets": [asdict(f) for f in
+                                                 self.subjects.question_sets[half]]}
+                        for half in self.subjects.chosen}
         return {"corpus": self.corpus, "model": self.model,
                 "context": [asdict(r) for r in self.context],
+                "context_pairs": [asdict(p) for p in self.pairs],
                 "alignment": {"counts": {k: list(v) for k, v in self.alignment.counts.items()},
                               "misses": list(self.alignment.misses)},
                 "duplicates": {"pairs": self.duplicates.pairs,
@@ -381,12 +500,16 @@ class DossierEvaluation:
                                              self.duplicates.histogram.items()},
                                "max_substantive": self.duplicates.max_substantive,
                                "top": [list(t) for t in self.duplicates.top],
-                               "same_question": list(self.duplicates.same_question)}}
+                               "same_question": list(self.duplicates.same_question)},
+                "subjects": subjects,
+                "context_subjects": {k: list(v) for k, v in self.context_subjects.items()}}
 
 
 def run_all(corpus_dir: Path, model: str, cache_dir: Path | None = None,
-            notify: Callable[[str], None] | None = None) -> DossierEvaluation:
-    """Read a corpus and make every measurement of this module over it."""
+            notify: Callable[[str], None] | None = None,
+            labels_file: Path = LABELS_FILE) -> DossierEvaluation:
+    """Read a corpus and make every measurement of this module over it (the subject
+    measurements when ``labels_file`` exists and names sets of this corpus)."""
     say = notify or (lambda _message: None)
     corpus = load_corpus(corpus_dir)
     embedder: Embedder = load_embedder(model, notify=notify)
@@ -394,10 +517,21 @@ def run_all(corpus_dir: Path, model: str, cache_dir: Path | None = None,
         embedder = CachedEmbedder(embedder, cache_dir)
     documents = list(corpus.documents)
     say("Embedding the answers (without their questions) …")
-    rows = context_report(answers_only_searcher(documents, embedder), context_cases(documents))
+    rows, pairs = context_report(answers_only_searcher(documents, embedder),
+                                 context_cases(documents))
     say("Embedding the passages as the index holds them …")
-    maker = DossierMaker(full_searcher(documents, embedder, model))
+    searcher = full_searcher(documents, embedder, model)
+    maker = DossierMaker(searcher)
     files = [(corpus_dir / d.source, d) for d in documents if d.kind is DocKind.QUESTIONS]
     say("Aligning own answers …")
     report = score_alignment(maker, alignment_cases(documents, files))
-    return DossierEvaluation(str(corpus_dir), model, rows, report, duplicate_stats(documents))
+    subjects, found = None, {}
+    labels = load_subject_labels(labels_file) if labels_file.is_file() else None
+    cases = subject_cases(corpus_dir, documents, labels) if labels else []
+    if labels and any(labels.on.get(c.set_id) for c in cases):
+        say(f"Standing lines of {len(cases)} labelled sets …")
+        results = run_cases(maker, cases)
+        subjects = subject_report(results, labels, DEFAULT_SUBJECT_CUT, split_of)
+        found = context_finds_subjects(searcher, results, labels)
+    return DossierEvaluation(str(corpus_dir), model, rows, report, duplicate_stats(documents),
+                             pairs, subjects, found)
