@@ -163,6 +163,9 @@ def _login(url: str, password: str, opener: urllib.request.OpenerDirector) -> in
 
 def test_no_public_link_even_with_gradio_share_set(running: tuple[str, Path]) -> None:
     _, log = running
+    deadline = time.monotonic() + 20  # the chat says where it listens once Gradio serves
+    while "Running on local URL" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
     text = log.read_text()
     assert "Running on local URL" in text
     assert "public URL" not in text and "share link" not in text.lower()
