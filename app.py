@@ -18,10 +18,11 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import signal
 import sys
-import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,7 @@ from rag.dossier.desk import (
 from rag.errors import RagError
 from rag.feedback import FEEDBACK_FILE, REASONS, FeedbackError, FeedbackStore, Verdict
 from rag.login import FREE_ATTEMPTS, LOCKOUT_SECONDS, LoginError, LoginGuard, read_accounts
+from rag.scratch import make_scratch, remove_stale
 
 log = logging.getLogger("vraagbaak.app")
 
@@ -411,21 +413,75 @@ def launch_options(host: str, port: int, guard: LoginGuard | None,
     """Gradio's launch arguments: the chat stays where it was put.
 
     ``share`` is always an explicit bool, so neither ``GRADIO_SHARE`` nor Gradio's hosted
-    notebook detection can open a public tunnel; the monitoring page is off. Uploads are
-    capped at `MAX_UPLOAD_BYTES`: Gradio's upload route serves the whole app, but the only
-    component that takes a file is the "Nieuwe Kamervragen" tab's, which accepts the
-    reader's file types only and deletes each upload once read.
+    notebook detection can open a public tunnel; the monitoring page is off, and so are
+    the extra servers Gradio can start (server-side rendering in Node, the MCP server,
+    static file workers without login) and its run history. Gradio reads an empty list
+    of allowed paths as "ask ``GRADIO_ALLOWED_PATHS``": `pin_gradio_environment` clears
+    that. Uploads are capped at `MAX_UPLOAD_BYTES`: Gradio's upload route serves the whole
+    app, but the only component that takes a file is the "Nieuwe Kamervragen" tab's,
+    which accepts the reader's file types only and deletes each upload once read.
     """
     return {
         "server_name": host, "server_port": port, "share": bool(share),
         "auth": guard.login if guard else None,
         "auth_message": "Log in met uw Vraagbaak-account." if guard else None,
         "max_file_size": MAX_UPLOAD_BYTES, "enable_monitoring": False, "show_error": False,
-        "footer_links": [],
+        "footer_links": [], "allowed_paths": [], "strict_cors": True, "ssr_mode": False,
+        "mcp_server": False, "num_workers": 0, "run_history": False,
+        # Gradio runs handlers in at most this many threads (its default, 40, is below the
+        # chat's own limit, so a burst would wait in a line instead of being told to wait).
+        "max_threads": CONCURRENCY,
         # Gradio's own start-up lines ("To create a public link, set `share=True`") would
         # contradict --share; the chat prints where it listens itself.
         "quiet": True,
     }
+
+
+# Gradio's environment variables that would widen what the chat serves or where: a share
+# tunnel and its server, folders served by /gradio_api/file=, the addresses it binds (also
+# of the Node server), server-side rendering, the MCP server, static file workers, relaxed
+# CORS, the in-browser code editor, profiling routes and run history sent to a bucket
+# (gradio 6.31: blocks.py, routes.py, networking.py, http_server.py, node_server.py).
+WIDENING_GRADIO_VARIABLES = (
+    "GRADIO_SHARE", "GRADIO_SHARE_SERVER_ADDRESS", "GRADIO_ALLOWED_PATHS",
+    "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT", "GRADIO_NODE_SERVER_NAME",
+    "GRADIO_NODE_SERVER_PORT", "GRADIO_NODE_PATH", "GRADIO_SSR_MODE", "GRADIO_MCP_SERVER",
+    "GRADIO_NUM_WORKERS", "GRADIO_LOCAL_DEV_MODE", "GRADIO_VIBE_MODE", "GRADIO_PROFILING",
+    "GRADIO_HISTORY_BUCKET", "GRADIO_RUN_HISTORY",
+)
+
+
+def pin_gradio_environment(environ: MutableMapping[str, str]) -> list[str]:
+    """Remove `WIDENING_GRADIO_VARIABLES` from ``environ`` (before Gradio reads them) and
+    turn analytics off; returns the names that were set, to be told to the user."""
+    ignored = [name for name in WIDENING_GRADIO_VARIABLES if environ.pop(name, None)]
+    environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    return ignored
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: a stop that was asked for, so the chat ends cleanly (exit 0)."""
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM (a service manager, ``kill``) and SIGHUP (the terminal closed) stop the chat
+    as Ctrl-C does: a build in progress cleans up, the server closes (Gradio stops on a
+    ``KeyboardInterrupt``), and the private folder is removed. The handlers before are
+    restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may handle signals
+        return
+
+    def stop(signum: int, _frame: object) -> None:
+        raise Stopped(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _notify(message: str) -> None:
@@ -471,10 +527,26 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
 
     Stop it with Ctrl-C.
     """
+    try:
+        with stop_on_signals():
+            _start(index_dir, corpus_dir, feedback_file, model, host, port, auth_file,
+                   login_lockout, share, min_score)
+    except Stopped as stop:  # asked to stop before Gradio was serving (its own stop is quiet)
+        _notify(f"Stopped ({stop}).")
+
+
+def _start(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | None,
+           model: str, host: str, port: int, auth_file: Path | None, login_lockout: float,
+           share: bool, min_score: float | None) -> None:
+    """`main`: open the index (building what is missing), then serve it until stopped."""
     from rag.logs import configure
     from rag.startup import corpus_index_dir, open_chat_searcher
 
     configure()  # our INFO lines and libraries' warnings, no library debug output
+    ignored = pin_gradio_environment(os.environ)
+    if ignored:
+        _notify(f"Warning: ignoring {', '.join(ignored)}: where the chat listens and what it "
+                "serves is set by its own options only.")
     try:
         accounts = read_accounts(os.environ.get("RAG_AUTH"), auth_file)
     except LoginError as exc:
@@ -490,7 +562,7 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
     try:
         live = open_chat_searcher(settings, build_sample=index_dir is None and not corpus_dir,
                                   notify=_notify, corpus_dir=corpus_dir)
-    except RagError as exc:
+    except (RagError, OSError) as exc:  # OSError: a model cache or folder it cannot write
         raise click.ClickException(str(exc)) from None
     if share:
         _notify("WARNING: --share makes the chat reachable on the internet through a public "
@@ -500,22 +572,24 @@ def main(index_dir: Path | None, corpus_dir: Path | None, feedback_file: Path | 
                 "--auth-file for shared use.")
     chat = Chat(live, _feedback_store(feedback_file or settings.index_dir / FEEDBACK_FILE))
     threading.Thread(target=_warm_up, args=(chat,), daemon=True).start()
-    # Gradio's file cache private to this process (0700, removed at exit) rather than the
-    # shared /tmp/gradio another app could read from or write into.
-    uploads = tempfile.TemporaryDirectory(prefix="vraagbaak-gradio-")
-    os.environ["GRADIO_TEMP_DIR"] = uploads.name
-    exports = Path(uploads.name) / "exports"
-    exports.mkdir(mode=0o700)
-    demo = build_ui(chat, Desk(lambda: chat.searcher, exports))
-    # Many questions at once: the chat itself tells a question over its limit to wait
-    # (`rag.chat.MAX_WAITING`), so Gradio's own queue never turns one away with an error.
-    demo.queue(max_size=None, default_concurrency_limit=CONCURRENCY)
-    index = chat.searcher.index
-    _notify(f"Vraagbaak: {len(index.chunks)} passages from "
-            f"{len(index.documents)} document(s), index {settings.index_dir}. "
-            f"Open http://{host}:{port} in a browser; stop with Ctrl-C.")
-    guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
-    with uploads:
+    # Gradio's file cache private to this process (`rag.scratch`: 0700, removed when the
+    # chat stops, also by a signal), rather than the shared /tmp/gradio another app could
+    # read from or write into; those of chats killed outright are removed first.
+    for stale in remove_stale():
+        log.info("removed %s, the private folder of a chat that was killed", stale)
+    with make_scratch() as uploads:
+        os.environ["GRADIO_TEMP_DIR"] = uploads
+        exports = Path(uploads) / "exports"
+        exports.mkdir(mode=0o700)
+        demo = build_ui(chat, Desk(lambda: chat.searcher, exports))
+        # Many questions at once: the chat itself tells a question over its limit to wait
+        # (`rag.chat.MAX_WAITING`), so Gradio's own queue never turns one away with an error.
+        demo.queue(max_size=None, default_concurrency_limit=CONCURRENCY)
+        index = chat.searcher.index
+        _notify(f"Vraagbaak: {len(index.chunks)} passages from "
+                f"{len(index.documents)} document(s), index {settings.index_dir}. "
+                f"Open http://{host}:{port} in a browser; stop with Ctrl-C.")
+        guard = LoginGuard(accounts, lockout=login_lockout) if accounts else None
         demo.launch(**launch_options(host, port, guard, share), css=CSS, js=OPEN_REPLY_JS,
                     head=HEAD, theme=_theme(), prevent_thread_lock=True)
         # Gradio is quiet (see launch_options): the chat says where it listens once it does.

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from bench.common import CACHE, ROOT, load_average
 
 QUESTION = "Wat heeft de minister gezegd over een AI-adviesraad?"
@@ -58,6 +60,40 @@ def rag_ask(index: Path, repeat: int = 3) -> dict[str, Any]:
                    capture_output=True)
     return {"median_s": statistics.median(times), "runs_s": times, "stages": stages,
             "help_s": time.perf_counter() - started, "load": load_average()}
+
+
+# The hits of many questions in one fresh process, through the ONNX question encoder (as a
+# one-shot `rag ask`) or, with ``torch=True``, through the full model.
+_HITS = """
+import json, sys
+from pathlib import Path
+from rag.config import Settings
+from rag.search.searcher import open_searcher
+s = open_searcher(Settings(index_dir=Path({index!r})))
+if {torch!r}:
+    s.embedder._engine = False
+questions = json.loads(sys.stdin.read())
+vectors = s.embedder.embed_queries(questions)
+answers = [s.ask(q, k=10) for q in questions]
+print(json.dumps(dict(vectors=vectors.tolist(), answers=[
+    [a.abstained, [[h.doc.doc_id, list(h.chunk.vraag)] for h in a.hits]] for a in answers])))
+"""
+
+
+def same_hits(index: Path, asked: list[str]) -> dict[str, Any]:
+    """How many questions get the same ten numbered answers, in the same order, and the same
+    "nothing found" decision through the ONNX question path and through torch."""
+    runs = {}
+    for torch in (False, True):
+        out = subprocess.run([sys.executable, "-c", _HITS.format(index=str(index), torch=torch)],
+                             input=json.dumps(asked), cwd=ROOT, check=True,
+                             capture_output=True, text=True)
+        runs[torch] = json.loads(out.stdout.strip().splitlines()[-1])
+    onnx, full = (np.asarray(runs[t]["vectors"]) for t in (False, True))
+    same = sum(a == b for a, b in zip(runs[False]["answers"], runs[True]["answers"],
+                                      strict=True))
+    return {"questions": len(asked), "same": same,
+            "min_cosine": float((onnx * full).sum(axis=1).min())}
 
 
 def import_profile(code: str, top: int = 8) -> list[tuple[str, float]]:

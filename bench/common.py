@@ -62,22 +62,30 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(timed(fn)[0] for _ in range(repeat))
 
 
+def _status_mb(field: str) -> float:
+    """One memory field of /proc/self/status (``VmRSS``, ``VmHWM``, ``RssAnon`` …) in MiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident set size (VmHWM) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mb("VmHWM")
 
 
 def rss_mb() -> float:
     """This process's current resident set size (VmRSS) in MiB."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return _status_mb("VmRSS")
+
+
+def memory_split_mb() -> dict[str, float]:
+    """Resident memory split into what is the process's own (``RssAnon``: heap, the model,
+    parsed chunks) and file pages it maps (``RssFile``: the memory-mapped vectors, shared by
+    every process serving one generation, and libraries)."""
+    return {"private": _status_mb("RssAnon"), "mapped": _status_mb("RssFile"),
+            "rss": _status_mb("VmRSS")}
 
 
 def load_average() -> str:

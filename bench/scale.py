@@ -31,10 +31,10 @@ from bench.common import (  # noqa: E402  (PROCESS_START first: cold start count
     SHARED,
     cached_embeddings,
     load_average,
+    memory_split_mb,
     peak_rss_mb,
     questions,
     replicate,
-    rss_mb,
     shared_chunks,
     stats_ms,
 )
@@ -124,7 +124,7 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
     chat = Chat(searcher)
     chat.warm_up()
     loaded = time.perf_counter()
-    rss_loaded = rss_mb()
+    memory_loaded = memory_split_mb()
     asked = questions()[:n_queries]
     chat.reply(asked[0])  # first reply pays one-off allocations; timed ones are steady state
     e2e, stages = [], {k: [] for k in ("embed", "search", "format", "faiss_k10")}
@@ -132,20 +132,7 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
         started = time.perf_counter()
         chat.reply(question)
         e2e.append(time.perf_counter() - started)
-    # The same replies with torch, FAISS and BLAS on one thread: for one short question a
-    # second thread mostly waits for the other core, which other work may hold.
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    e2e_one = []
-    with threadpool_limits(1):
-        for question in asked:
-            started = time.perf_counter()
-            chat.reply(question)
-            e2e_one.append(time.perf_counter() - started)
-    torch.set_num_threads(before)
+    memory_asked = memory_split_mb()  # before the exact comparison touches every vector
     for question in asked:  # the same path in stages: the question's vector is cached by
         t0 = time.perf_counter()  # now, so `ask` times scoring, fusion and selection alone
         q = searcher.embedder.embed_queries([question])
@@ -164,21 +151,29 @@ def worker(index: Path, n_queries: int) -> dict[str, Any]:
         "faiss": type(searcher.index.faiss_index).__name__,
         "threads": faiss.omp_get_max_threads(),
         "import_s": imported - PROCESS_START, "open_s": loaded - imported,
-        "e2e": stats_ms(e2e).__dict__, "e2e_1thread": stats_ms(e2e_one).__dict__,
-        "torch_threads": before, "stages": {k: stats_ms(v).__dict__
-                                                  for k, v in stages.items()},
-        "rss_loaded_mb": rss_loaded, "peak_rss_mb": peak_rss_mb(), "load": load_average(),
+        "e2e": stats_ms(e2e).__dict__,
+        "stages": {k: stats_ms(v).__dict__ for k, v in stages.items()},
+        "memory_loaded_mb": memory_loaded, "memory_asked_mb": memory_asked,
+        "peak_rss_mb": peak_rss_mb(), "load": load_average(),
     }
 
 
 def _against_exact(searcher: Any, asked: list[str]) -> dict[str, Any]:
     """Candidate search against exact search on the same index and questions: recall@10 of
-    the ten best numbered answers (hybrid, as the chat ranks, and dense alone), and the
+    the ten best numbered answers (hybrid, as the chat ranks, and dense alone), whether the
+    two answer alike ("nothing found" or not, and the first hit's relevance label), and the
     seconds of `Searcher.rank` each way (question vectors cached: scoring alone)."""
+    from rag.render import relevance_label
     from rag.search.searcher import Searcher
 
     exact = Searcher(searcher.index, searcher.embedder, min_score=searcher.min_score,
                      lexical=searcher.lexical, relevance=searcher.relevance, exact=True)
+    same_decision = same_label = 0
+    for question in asked:
+        a, b = searcher.ask(question), exact.ask(question)
+        same_decision += a.abstained == b.abstained
+        same_label += (relevance_label(a.hits[0], a.question)
+                       == relevance_label(b.hits[0], b.question))
     recall: dict[str, list[float]] = {"hybrid": [], "dense": []}
     seconds: dict[str, list[float]] = {"candidates": [], "exact": []}
     for question in asked:
@@ -191,7 +186,8 @@ def _against_exact(searcher: Any, asked: list[str]) -> dict[str, Any]:
                     seconds[name].append(time.perf_counter() - started)
             values.append(len(rows[0] & rows[1]) / max(len(rows[1]), 1))
     return {"recall10": {k: float(np.mean(v)) for k, v in recall.items()},
-            "rank_ms": {k: stats_ms(v).__dict__ for k, v in seconds.items()}}
+            "rank_ms": {k: stats_ms(v).__dict__ for k, v in seconds.items()},
+            "same_decision": same_decision / len(asked), "same_label": same_label / len(asked)}
 
 
 def main() -> None:

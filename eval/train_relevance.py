@@ -1,16 +1,21 @@
-"""Train the relevance model behind "nothing found" and the relevance labels, and check it.
+r"""Train the relevance model behind "nothing found" and the relevance labels, and check it.
 
     rag build --corpus ../shared/corpus --index index-shared
-    python eval/train_relevance.py --index index-shared --out rag/data/relevance.json
+    python eval/train_relevance.py --index index-shared --out rag/data/relevance.json \
+        --cache /tmp/vraagbaak-vectors
+    rag build --corpus ../shared/corpus --index index-int8 --model multilingual-e5-small-int8
+    python eval/train_relevance.py --index index-int8 --model multilingual-e5-small-int8 \
+        --out rag/data/relevance-int8.json --cache /tmp/vraagbaak-vectors-int8
 
 Examples are the gold questions (eval/gold.jsonl, english.jsonl, unanswerable.jsonl) and
 every parsed question (self-retrieval), searched over the whole index, over the index
 without the question's own document (unanswerable but on topic) and over small indexes of
 one to thirty documents (see rag/evaluation/trustdata.py), each through `Searcher.rank`, the
-ranking `rag ask` answers from. The script prints abstention and
-calibration in-sample and held-out (5-fold cross-validation by document) side by side and
-writes the model file; the same index and gold files give a byte-identical file.
-``--cache DIR`` keeps question vectors between runs.
+ranking `rag ask` answers from (other features and the dev pairs as more training data
+were measured with eval/trust_features.py and left out; eval/README.md). The script prints
+abstention and calibration in-sample and held-out (5-fold cross-validation by document)
+side by side and writes the model file; the same index and gold files give a
+byte-identical file. ``--cache DIR`` keeps question vectors between runs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +39,8 @@ from rag.evaluation.trustdata import (  # noqa: E402
     questions_to_embed,
 )
 from rag.models.embed import load_embedder  # noqa: E402
+from rag.models.registry import DEFAULT_MODEL  # noqa: E402
+from rag.search.relevance import question_key  # noqa: E402
 from rag.store.index import load_index  # noqa: E402
 from rag.types import RELEVANCE_BANDS, relevance_band  # noqa: E402
 
@@ -46,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "rag" / "data" / "relevance.json")
     parser.add_argument("--gold", action="append", help="gold file (repeatable); default: "
                         + ", ".join(DEFAULT_GOLD))
-    parser.add_argument("--model", default="multilingual-e5-small")
+    parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--cache", type=Path, help="folder for cached question vectors")
     parser.add_argument("--folds", type=int, default=FOLDS)
     parser.add_argument("--report", type=Path, help="also write the tables to this Markdown file")
@@ -64,11 +72,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(examples)} examples over {len(builder.doc_ids)} documents", file=sys.stderr)
 
     command = (f"python eval/train_relevance.py --index INDEX --out {_rel(args.out)}"
+               + (f" --model {args.model}" if args.model != DEFAULT_MODEL else "")
                + "".join(f" --gold {g}" for g in (args.gold or [])))
+    trained_questions = tuple(sorted({question_key(q.question) for _, qs in gold_sets
+                                      for q in qs}))
     trained_with = (f"{command}; INDEX = rag build --corpus ../shared/corpus (corpus hash "
                     f"{index.manifest.corpus_hash[:16]}); gold: "
                     + ", ".join(str(g) for g in gold_files))
-    model = fit_model(examples, embedder.model_id, folds=args.folds, trained_with=trained_with)
+    model = replace(fit_model(examples, embedder.model_id, folds=args.folds,
+                              trained_with=trained_with), trained_questions=trained_questions)
     inside = predict(model, examples)
     held_out = cross_validate(examples, embedder.model_id, folds=args.folds)
 

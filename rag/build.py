@@ -88,11 +88,17 @@ def build_index(corpus_dir: Path, settings: Settings, embedder: Embedder,
             lock_file = stack.enter_context(build_lock(folder.path))
         except BuildBusy:
             raise
-        except IndexError_:
-            folder.release(None)
+        except (IndexError_, OSError) as exc:
+            with contextlib.suppress(Exception):
+                folder.release(None)
+            if isinstance(exc, OSError):
+                raise folder.write_failed(exc) from None
             raise
         try:
-            folder.discard_unfinished()  # what killed builds left, whatever happens next
+            try:
+                folder.discard_unfinished()  # what killed builds left, whatever happens next
+            except OSError as exc:
+                raise folder.write_failed(exc) from None
             current = None if full else _up_to_date(settings, embedder, corpus_dir)
             if current is not None:
                 return BuildReport(0, current.n_documents, current.n_chunks, (), (),

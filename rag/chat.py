@@ -163,6 +163,7 @@ class Chat:
             where = Filter(vergaderjaar=filters.get("vergaderjaar"),
                            ministry=filters.get("ministry"))
             answer = self.searcher.ask(message, k=int(k), where=where)
+            messages = tuple(reply_messages(answer))  # rendering can fail on odd data too
         except QueryError as exc:
             return Reply((notice_html("Deze vraag kan ik niet zoeken", exc.dutch),),
                          filters=filters, refused=True)
@@ -176,7 +177,7 @@ class Chat:
             if not busy:
                 with self._counter:
                     self._in_progress -= 1
-        return Reply(tuple(reply_messages(answer)), () if answer.abstained else answer.hits,
+        return Reply(messages, () if answer.abstained else answer.hits,
                      answer.question, filters)
 
     def judge(self, turn: Turn, hit: Hit | None, verdict: Verdict, reason: str | None = None,

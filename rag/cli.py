@@ -294,7 +294,7 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
     chosen = [Retriever(r) for r in (retrievers or RETRIEVERS)]
     embedder = load_embedder(model, notify=_notify)
     reports = []
-    trust_text = ""
+    trust_figures = None
     if gold_files or self_retrieval:
         with tempfile.TemporaryDirectory(prefix="rag-eval-") as tmp:
             if corpus_dir is not None:
@@ -306,13 +306,13 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
             gold_sets = [(path.stem, load_gold(path)) for path in gold_files]
             reports += index_reports(searcher, gold_sets, self_retrieval, chosen, calibrate)
             if trust:
-                from rag.evaluation.calibration import trust_report
+                from rag.evaluation import calibration
 
                 if searcher.relevance is None:
                     raise click.UsageError(f"no relevance model for model {model!r}; train one "
                                            "with: python eval/train_relevance.py --index DIR")
-                trust_text = trust_report(searcher.index, embedder, gold_sets,
-                                          searcher.relevance)
+                trust_figures = calibration.trust_figures(searcher.index, embedder, gold_sets,
+                                                          searcher.relevance)
     datasets = [(path.name, load_beir(path)) for path in beir_dirs]
     if pairs_file is not None:
         dataset = pairs_to_beir(pairs_file, limit)
@@ -323,13 +323,17 @@ def eval_(gold_files: tuple[Path, ...], self_retrieval: bool, beir_dirs: tuple[P
         with click.progressbar(length=len(dataset.corpus), label=f"Embedding {name}",
                                file=sys.stderr) as bar:
             reports += beir_reports(name, dataset, embedder, chosen, progress=bar.update)
-    table = report.markdown_table(reports) + (f"\n{trust_text}" if trust_text else "")
+    table = report.markdown_table(reports) + (f"\n{trust_figures.markdown()}"
+                                              if trust_figures else "")
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.md").write_text(table, encoding="utf-8")
     if not no_plot:
         report.plot_recall(reports, out_dir / "recall.png")
     if as_json:
-        click.echo(json.dumps(report.to_json(reports), ensure_ascii=False))
+        result = report.to_json(reports)
+        if trust_figures is not None:
+            result["trust"] = trust_figures.to_json()
+        click.echo(json.dumps(result, ensure_ascii=False))
     else:
         click.echo(table)
         click.echo(f"Written: {out_dir / 'report.md'}"

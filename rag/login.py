@@ -1,11 +1,19 @@
 """The chat's login: accounts from ``RAG_AUTH`` or a file, and a guard against guessing.
 
 Gradio checks a password by calling the function it was given with the user name and the
-password only (no client address), so the guard counts failures per user name: after
+password only (gradio 6.31 ``routes.py``: ``app.auth(username, password)``, no request and so
+no client address), so the guard counts failures per user name: after
 :data:`FREE_ATTEMPTS` wrong passwords in a row the name is locked for a while that doubles
 with every further failure (capped), during which even the right password is refused. Every
 failure is also answered a little late, which slows scripted guessing without blocking the
 server (the check is a coroutine). Failures and lock-outs are logged.
+
+The guard remembers at most :data:`MAX_TRACKED` names, and forgets a name only
+:data:`FORGET_SECONDS` after its last failure or the end of its lock, whichever is later: a
+flood of failing names cannot push a locked name out. When every place is taken by a recent
+failure, the server is under a guessing attack, and a name the guard does not hold is
+refused, right password or not, until places free up: otherwise a guess at such a name would
+never count.
 """
 
 from __future__ import annotations
@@ -14,7 +22,6 @@ import asyncio
 import hmac
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +34,8 @@ FREE_ATTEMPTS = 5
 LOCKOUT_SECONDS = 30.0  # the first lock-out; each further failure doubles it
 MAX_LOCKOUT_SECONDS = 15 * 60.0
 FAILURE_DELAY_SECONDS = 0.25
-_MAX_TRACKED = 10_000  # user names remembered; the oldest are forgotten first
+MAX_TRACKED = 10_000  # user names with failures remembered at once
+FORGET_SECONDS = MAX_LOCKOUT_SECONDS  # a name's failures are kept this long after the last
 
 
 class LoginError(RagError):
@@ -55,6 +63,10 @@ def read_accounts(auth_env: str | None, auth_file: Path | None) -> dict[str, str
 class _Failures:
     count: int = 0
     locked_until: float = 0.0
+    last: float = 0.0  # when the latest failure was
+
+    def forgettable(self, now: float) -> bool:
+        return now >= max(self.last, self.locked_until) + FORGET_SECONDS
 
 
 class LoginGuard:
@@ -63,13 +75,15 @@ class LoginGuard:
     def __init__(self, accounts: dict[str, str], lockout: float = LOCKOUT_SECONDS,
                  free_attempts: int = FREE_ATTEMPTS,
                  failure_delay: float = FAILURE_DELAY_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 capacity: int = MAX_TRACKED) -> None:
         self._accounts = dict(accounts)
         self._lockout = lockout
         self._free = free_attempts
         self._delay = failure_delay
         self._clock = clock
-        self._failures: OrderedDict[str, _Failures] = OrderedDict()
+        self._capacity = capacity
+        self._failures: dict[str, _Failures] = {}
 
     async def login(self, username: str, password: str) -> bool:
         """The check Gradio awaits; a refusal is answered after a short delay.
@@ -87,9 +101,17 @@ class LoginGuard:
         """Whether to let ``username`` in now (without the delay)."""
         now = self._clock()
         record = self._failures.get(username)
+        if record is not None and record.forgettable(now):
+            del self._failures[username]
+            record = None
         if record is not None and record.locked_until > now:
             log.warning("login refused for %r: locked for %.0f s more after %d failures",
                         username, record.locked_until - now, record.count)
+            return False
+        if record is None and not self._room(now):
+            log.warning("login refused for %r: %d names failed in the last %.0f minutes, "
+                        "no more are taken until they are forgotten", username,
+                        len(self._failures), FORGET_SECONDS / 60)
             return False
         expected = self._accounts.get(username)
         # Compared in constant time, and against a stand-in for unknown names as well.
@@ -97,8 +119,9 @@ class LoginGuard:
         if good and expected is not None:
             self._failures.pop(username, None)
             return True
-        record = self._remember(username)
+        record = self._failures.setdefault(username, _Failures())
         record.count += 1
+        record.last = now
         if record.count >= self._free:
             seconds = min(self._lockout * 2 ** (record.count - self._free), MAX_LOCKOUT_SECONDS)
             record.locked_until = now + seconds
@@ -108,9 +131,11 @@ class LoginGuard:
             log.warning("login failed for %r (%d in a row)", username, record.count)
         return False
 
-    def _remember(self, username: str) -> _Failures:
-        record = self._failures.pop(username, None) or _Failures()
-        self._failures[username] = record
-        while len(self._failures) > _MAX_TRACKED:
-            self._failures.popitem(last=False)
-        return record
+    def _room(self, now: float) -> bool:
+        """Whether a name can be added: the table has room, after forgetting the failures
+        that are old enough (never one that is locked or recent)."""
+        if len(self._failures) < self._capacity:
+            return True
+        for name in [n for n, r in self._failures.items() if r.forgettable(now)]:
+            del self._failures[name]
+        return len(self._failures) < self._capacity

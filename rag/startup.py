@@ -10,6 +10,7 @@ it, a folder holding other files, ``/``, the home folder).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +20,10 @@ from rag.models.batching import BatchingEmbedder
 from rag.models.embed import Embedder, load_embedder
 from rag.search.live import LiveSearcher
 from rag.search.searcher import open_searcher
+from rag.store.folder import WriteFailed
 from rag.store.index import CURRENT, MANIFEST
+
+log = logging.getLogger("vraagbaak.startup")
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[1] / "corpus" / "sample"
 
@@ -90,10 +94,22 @@ def open_chat_searcher(settings: Settings, build_sample: bool = False,
     """The chat's searcher, following its index folder (`rag.search.live`), with questions
     of concurrent sessions embedded together (`rag.models.batching`); first what is missing
     is built with the same embedder, so the model loads once: with ``corpus_dir`` its index
-    (built, or updated), else with ``build_sample`` the sample index when there is none."""
+    (built, or updated), else with ``build_sample`` the sample index when there is none.
+
+    An update that cannot be written (`rag.store.folder.WriteFailed`: a full disk) leaves the
+    previous index whole: the chat then serves it, with a warning line.
+    """
     embedder = load_embedder(settings.model, batch_size=settings.batch_size, notify=notify)
     if corpus_dir is not None:
-        ensure_index(settings, embedder, corpus_dir, notify=notify, update=True)
+        try:
+            ensure_index(settings, embedder, corpus_dir, notify=notify, update=True)
+        except WriteFailed as exc:
+            if not index_exists(settings.index_dir):
+                raise
+            # The update could not be written (a full disk): the index that was there is
+            # whole, and serving it beats serving nothing.
+            (notify or log.warning)(f"Warning: {exc}; the chat serves it without the latest "
+                                    f"changes in {corpus_dir}.")
     elif build_sample:
         ensure_sample_index(settings, embedder, notify=notify)
     batching = BatchingEmbedder(embedder)

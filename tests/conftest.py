@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,16 +29,30 @@ def _caches(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("caches")
 
 
+def _isolate(patch: pytest.MonkeyPatch, caches: Path) -> None:
+    """Clear every user setting and point every cache into the test session."""
+    for var in [v for v in os.environ if v.startswith(("RAG_", "GRADIO_"))]:
+        patch.delenv(var)
+    patch.setenv("RAG_CACHE_DIR", str(caches / "vraagbaak"))
+    patch.setenv("XDG_CACHE_HOME", str(caches / "xdg"))
+    patch.setenv("HF_HOME", str(caches / "huggingface"))
+    patch.setenv("MPLCONFIGDIR", str(caches / "matplotlib"))
+    patch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_env(_caches: Path) -> Iterator[None]:
+    """The same clean environment for module- and session-scoped fixtures (a module fixture
+    that builds an index runs before any per-test fixture), restored at the end."""
+    with pytest.MonkeyPatch.context() as patch:
+        _isolate(patch, _caches)
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, _caches: Path) -> None:
     """No user setting leaks into a test, and every cache points into the test session."""
-    for var in [v for v in os.environ if v.startswith(("RAG_", "GRADIO_"))]:
-        monkeypatch.delenv(var)
-    monkeypatch.setenv("RAG_CACHE_DIR", str(_caches / "vraagbaak"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(_caches / "xdg"))
-    monkeypatch.setenv("HF_HOME", str(_caches / "huggingface"))
-    monkeypatch.setenv("MPLCONFIGDIR", str(_caches / "matplotlib"))
-    monkeypatch.setenv("GRADIO_ANALYTICS_ENABLED", "False")
+    _isolate(monkeypatch, _caches)
 
 
 @pytest.fixture

@@ -1,13 +1,19 @@
 """A local stand-in for the Tweede Kamer OData service and officielebekendmakingen.nl.
 
-A stdlib ``ThreadingHTTPServer`` on 127.0.0.1 (port 0) in a thread. It serves the fixture
-pages of ``tests/data/opendata`` (see its README for what is real), files by path, and faults
-on demand: per path a queue of actions used up one request at a time, then normal service.
+A stdlib ``ThreadingHTTPServer`` on 127.0.0.1 (port 0) in a thread. It holds a small table
+of ``Document`` entities (``tests/data/opendata/documents.json``, in the shape of recorded
+responses; see the README there) and answers a listing the way the live service does: it
+applies ``$filter`` and ``$orderby`` (:mod:`tests.odata_query`), serves
+:attr:`FakeServices.page_size` rows a page (250, as the live service) with an absolute
+``@odata.nextLink`` that pages by ``$skip`` and none when ``$top`` is given, and ``$count``.
+Tests change the table between runs, or between two page requests (:meth:`FakeServices.after`),
+as edits on the live service would.
 
-Paths: ``/OData/v4/2.0/Document`` (the listing; the page is chosen by ``$skip``),
-``/OData/v4/2.0/Document(<Id>)/resource``, ``/koop/<id>.xml``, ``/koop/<id>.pdf``. Absent
-files answer 404; ``soft404`` answers a redirect to an error page, as
-officielebekendmakingen.nl does.
+Paths: ``/OData/v4/2.0/Document`` and ``/OData/v4/2.0/DocumentPublicatie`` (listings),
+``/OData/v4/2.0/Document(<Id>)/resource``, ``/OData/v4/2.0/DocumentPublicatie(<Id>)/Resource``,
+``/koop/<id>.xml``, ``/koop/<id>.pdf``. Absent files answer 404; ``soft404`` answers a
+redirect to an error page, as officielebekendmakingen.nl does. Faults on demand: per path a
+queue of actions used up one request at a time, then normal service.
 """
 
 from __future__ import annotations
@@ -17,21 +23,37 @@ import io
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from tests.odata_query import BadQuery, parse_filter, sort_rows
 
 DATA = Path(__file__).resolve().parent / "data" / "opendata"
-REAL_API = "https://gegevensmagazijn.tweedekamer.nl/OData/v4/2.0"
-PDF_ID = "1bd47dc8-229e-4a1a-a405-8e2672436e1f"  # the record of nr. 1893 (see pdf_bytes)
+ODATA = "/OData/v4/2.0"
+PDF_ID = "1bd47dc8-229e-4a1a-a405-8e2672436e1f"  # nr. 1893: the real record's Id and Onderwerp
 XML_ID = "7b5e4f2a-0c1d-4e8b-9a63-2f1d8c4b5a01"  # nr. 2096, official XML published
 DOCX_ID = "c3d2a1b0-5e6f-4a7b-8c9d-0e1f2a3b4c03"  # nr. 1178, a Word file
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XML_FILE = DATA.parent / "ah-tk-20232024-2096.xml"
+LISTINGS = (f"{ODATA}/Document", f"{ODATA}/DocumentPublicatie")
+
+
+def timezone_nl() -> ZoneInfo:
+    """Dutch time, in which the source system writes GewijzigdOp."""
+    return ZoneInfo("Europe/Amsterdam")
+
+
+def _ah(row: dict[str, Any]) -> str:
+    """The publication id of an Aanhangselnummer (written out here, apart from rag)."""
+    number = row["Aanhangselnummer"]
+    return f"ah-tk-20{number[:2]}20{number[2:4]}-{int(number[4:])}"
 
 
 def docx_bytes() -> bytes:
@@ -117,8 +139,25 @@ def pdf_bytes() -> bytes:
         return write_pdf(Path(tmp) / "nr-1893.pdf", _NR_1893.splitlines()).read_bytes()
 
 
-def load_page(name: str) -> dict[str, Any]:
+def load_json(name: str) -> Any:
+    """A fixture of ``tests/data/opendata``."""
     return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def real_rows() -> dict[str, dict[str, Any]]:
+    """The recorded Document rows of ``real-documents.json`` by DocumentNummer (the deleted
+    row, whose DocumentNummer is null, as ``"deleted"``)."""
+    return {entry["row"]["DocumentNummer"] or "deleted": entry["row"]
+            for entry in load_json("real-documents.json")}
+
+
+def deleted_row(tk_id: str, gewijzigd_op: str, api_gewijzigd_op: str) -> dict[str, Any]:
+    """A deleted Document as the service lists it: every field null but the key, the
+    timestamps and ``Verwijderd`` (the shape of the recorded deleted row)."""
+    row: dict[str, Any] = {key: None for key in real_rows()["deleted"]}
+    row.update(Id=tk_id, GewijzigdOp=gewijzigd_op, ApiGewijzigdOp=api_gewijzigd_op,
+               Verwijderd=True)
+    return row
 
 
 @dataclass
@@ -131,52 +170,108 @@ class Seen:
 
 
 class FakeServices:
-    """The two services, with fixture data loaded for a first full listing."""
+    """The two services, with the three fixture documents in the table."""
 
     def __init__(self) -> None:
         self.docx = docx_bytes()
         self.pdf = pdf_bytes()
-        self.listing: dict[str | None, dict[str, Any]] = {}
+        self.page_size = 250
+        self.documents: dict[str, dict[str, Any]] = {}
         self.files: dict[str, tuple[int, str, bytes]] = {}
         self.faults: dict[str, list[str]] = {}
         self.requests: list[Seen] = []
+        self.hooks: dict[int, Callable[[], None]] = {}  # listing request number -> edit
+        self.listed = 0  # listing requests answered
+        self.clock = datetime(2024, 10, 1, 6, 0, tzinfo=UTC)  # the service's "now"
         self.arrived = threading.Event()  # set when a "hang" fault is reached
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.api_url = f"{self.base}/OData/v4/2.0"
+        self.api_url = f"{self.base}{ODATA}"
         self.publications_url = f"{self.base}/koop"
-        self.use_first_listing()
-        self.put(f"/OData/v4/2.0/Document({PDF_ID})/resource", "application/pdf", self.pdf)
-        self.put(f"/OData/v4/2.0/Document({DOCX_ID})/resource", DOCX_TYPE, self.docx)
-        self.put("/koop/ah-tk-20232024-2096.xml", "application/xml", XML_FILE.read_bytes())
+        for row in load_json("documents.json"):
+            self.documents[row["Id"]] = row
+        self._serve(PDF_ID, "application/pdf", self.pdf)
+        self._serve(DOCX_ID, DOCX_TYPE, self.docx)
+        self.publish(XML_ID, "Xml", XML_FILE.read_bytes(), touch=False)
         self.put("/koop/fout404.html", "text/html",
                  b"<!DOCTYPE html><html><body>Pagina niet gevonden</body></html>")
         self.soft404("/koop/ah-tk-20232024-1893.xml")
 
-    # -- set-up --------------------------------------------------------------------------
+    # -- the table -----------------------------------------------------------------------
 
-    def use_first_listing(self) -> None:
-        """Serve page 1 (with a nextLink) and page 2 (the last)."""
-        page1, page2 = load_page("odata-page-1.json"), load_page("odata-page-2.json")
-        self._sizes(page1, page2)
-        self.listing = {None: page1, "2": page2}
+    def _serve(self, tk_id: str, content_type: str, body: bytes) -> None:
+        """Serve a document's file, and state its size as the service does (ContentLength
+        in bytes; Bestandsgrootte in kB, as in the recorded rows)."""
+        row = self.documents[tk_id]
+        row["ContentType"], row["ContentLength"] = content_type, len(body)
+        row["HuidigeDocumentVersie"]["Bestandsgrootte"] = round(len(body) / 1024)
+        self.put(f"{ODATA}/Document({tk_id})/resource", content_type, body)
 
-    def _sizes(self, *pages: dict[str, Any]) -> None:
-        """The listing states the size of the files this server serves."""
-        for page in pages:
-            for entity in page["value"]:
-                body = {DOCX_ID: self.docx, PDF_ID: self.pdf}.get(entity["Id"])
-                if body is not None and entity.get("ContentLength") is not None:
-                    entity["ContentLength"] = len(body)
-                    entity["HuidigeDocumentVersie"]["Bestandsgrootte"] = len(body)
+    def stamp(self) -> tuple[str, str]:
+        """A new moment, later than any in the table: (GewijzigdOp as the source system
+        writes it, ApiGewijzigdOp)."""
+        latest = max(datetime.fromisoformat(row["ApiGewijzigdOp"][:26] + "+00:00")
+                     for row in self.documents.values())
+        self.clock = max(self.clock, latest) + timedelta(seconds=41, microseconds=123456)
+        local = self.clock.astimezone(timezone_nl())
+        return (local.isoformat(timespec="milliseconds"),
+                self.clock.strftime("%Y-%m-%dT%H:%M:%S.%f") + "7Z")
 
-    def use_delta_listing(self) -> None:
-        """Serve one page: document 1893 changed, the Word document deleted."""
-        delta = load_page("odata-delta.json")
-        self._sizes(delta)
-        self.listing = {None: delta}
+    def touch(self, tk_id: str, gewijzigd_op: str | None = None, **fields: Any) -> None:
+        """An edit: new field values, a new ApiGewijzigdOp (and GewijzigdOp)."""
+        changed, visible = self.stamp()
+        row = self.documents[tk_id]
+        row.update(fields, GewijzigdOp=gewijzigd_op or changed, ApiGewijzigdOp=visible)
+
+    def delete(self, tk_id: str) -> None:
+        """The document is withdrawn: listed from now on as deleted."""
+        self.documents[tk_id] = deleted_row(tk_id, *self.stamp())
+
+    def clone(self, tk_id: str, new_id: str, **fields: Any) -> dict[str, Any]:
+        """A new document made from a fixture one, visible from now."""
+        row = copy.deepcopy(self.documents[tk_id])
+        changed, visible = self.stamp()
+        row.update(fields, Id=new_id, GewijzigdOp=changed, ApiGewijzigdOp=visible)
+        self.documents[new_id] = row
+        return row
+
+    def publish(self, tk_id: str, kind: str, body: bytes, touch: bool = False) -> str:
+        """A file of the official publication appears (``DocumentPublicatie``), served at
+        ``DocumentPublicatie(<Id>)/Resource``; the Document itself is left as it is unless
+        ``touch`` (the recorded data show both). Returns the publication's Id."""
+        version = self.documents[tk_id]["HuidigeDocumentVersie"]
+        publications = version["DocumentPublicatie"]
+        found = next((p for p in publications if p["DocumentType"] == kind), None)
+        if found is None:
+            changed, visible = self.stamp()
+            identifier = version["ExterneIdentifier"] or _ah(self.documents[tk_id])
+            found = {"Id": f"e1f2a3b4-0000-4000-8000-{len(self.files):012d}",
+                     "Identifier": identifier, "DocumentType": kind,
+                     "FileName": f"{identifier}.{kind.lower()}", "Source": "Koop",
+                     "ContentLength": None, "ContentType": f"application/{kind.lower()}",
+                     "Url": None, "PublicatieDatum": changed, "GewijzigdOp": changed,
+                     "ApiGewijzigdOp": visible, "Verwijderd": False,
+                     "DocumentVersie_Id": version["Id"]}
+            publications.append(found)
+            version["ExterneIdentifier"] = identifier
+        found["ContentLength"] = len(body)
+        self.put(f"{ODATA}/DocumentPublicatie({found['Id']})/Resource",
+                 found["ContentType"], body)
+        if touch:
+            self.touch(tk_id)
+        return str(found["Id"])
+
+    def apply_delta(self) -> None:
+        """Document 1893 changed, the Word document deleted."""
+        self.touch(PDF_ID, "2024-10-01T08:00:00+02:00")
+        self.delete(DOCX_ID)
+
+    def after(self, listing: int, edit: Callable[[], None]) -> None:
+        """Run ``edit`` once the ``listing``-th listing request (counted from 1) is answered:
+        the table changes between two page requests."""
+        self.hooks[listing] = edit
 
     def put(self, path: str, content_type: str, body: bytes, status: int = 200) -> None:
         self.files[path] = (status, content_type, body)
@@ -186,14 +281,14 @@ class FakeServices:
 
     def fault(self, path: str, *actions: str) -> None:
         """Queue faults for a path: ``500``, ``429:<seconds>``, ``429-date:<seconds>``,
-        ``slow:<seconds>``, ``truncate``, ``html``, ``reset``, ``hang``."""
+        ``slow:<seconds>``, ``drip:<seconds>``, ``truncate``, ``html``, ``reset``, ``hang``."""
         self.faults.setdefault(path, []).extend(actions)
 
     def count(self, path: str) -> int:
         return sum(1 for r in self.requests if r.path == path)
 
     def listing_requests(self) -> list[Seen]:
-        return [r for r in self.requests if r.path == "/OData/v4/2.0/Document"]
+        return [r for r in self.requests if r.path == f"{ODATA}/Document"]
 
     # -- life ----------------------------------------------------------------------------
 
@@ -207,12 +302,34 @@ class FakeServices:
 
     # -- serving -------------------------------------------------------------------------
 
-    def _page(self, query: dict[str, list[str]]) -> dict[str, Any]:
-        skip = query.get("$skip", [None])[0]
-        page = copy.deepcopy(self.listing[skip])
-        if "@odata.nextLink" in page:
-            page["@odata.nextLink"] = page["@odata.nextLink"].replace(REAL_API, self.api_url)
-        return page
+    def _table(self, path: str) -> list[dict[str, Any]]:
+        if path == f"{ODATA}/Document":
+            return list(self.documents.values())
+        return [publication for row in self.documents.values()
+                for publication in (row.get("HuidigeDocumentVersie") or {}).get(
+                    "DocumentPublicatie", [])]
+
+    def _listing(self, path: str, query: dict[str, list[str]]) -> dict[str, Any]:
+        """A page of a listing, as the live service answers (see the module docstring)."""
+        one = {key: values[-1] for key, values in query.items()}
+        keep = parse_filter(one.get("$filter"))
+        rows = sort_rows([r for r in self._table(path) if keep(r)], one.get("$orderby"))
+        skip = int(one.get("$skip", 0))
+        top = int(one["$top"]) if "$top" in one else None
+        size = min(top, self.page_size) if top is not None else self.page_size
+        page = copy.deepcopy(rows[skip:skip + size])
+        if "$select" in one:
+            fields = one["$select"].split(",")
+            page = [{f: row.get(f) for f in fields} for row in page]
+        entity_set = path.rsplit("/", 1)[-1]
+        body: dict[str, Any] = {"@odata.context": f"{self.api_url}/$metadata#{entity_set}"}
+        if one.get("$count") == "true":
+            body["@odata.count"] = len(rows)
+        body["value"] = page
+        if top is None and skip + size < len(rows):
+            body["@odata.nextLink"] = (f"{self.base}{path}?"
+                                       + urlencode({**one, "$skip": skip + size}))
+        return body
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         services = self
@@ -234,9 +351,8 @@ class FakeServices:
                 try:
                     if action is not None and self._fault(action, path):
                         return
-                    if path == "/OData/v4/2.0/Document":
-                        body = json.dumps(services._page(query)).encode()
-                        self._send(200, "application/json; odata.metadata=minimal", body)
+                    if path in LISTINGS:
+                        self._list(path, query)
                     elif path in services.files:
                         status, kind, body = services.files[path]
                         if status == 302:
@@ -250,6 +366,22 @@ class FakeServices:
                         self._send(404, "text/html", b"<html><body>404</body></html>")
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            def _list(self, path: str, query: dict[str, list[str]]) -> None:
+                with services.lock:
+                    try:
+                        body = json.dumps(services._listing(path, query)).encode()
+                    except BadQuery as exc:
+                        error = {"error": {"code": "", "message": f"The query specified in "
+                                           f"the URI is not valid. {exc}"}}
+                        self._send(400, "application/json", json.dumps(error).encode())
+                        return
+                    if path == f"{ODATA}/Document":
+                        services.listed += 1
+                        edit = services.hooks.pop(services.listed, None)
+                        if edit is not None:
+                            edit()
+                self._send(200, "application/json; odata.metadata=minimal", body)
 
             def _send(self, status: int, kind: str, body: bytes,
                       extra: dict[str, str] | None = None) -> None:
@@ -275,14 +407,29 @@ class FakeServices:
                 elif name == "slow":
                     time.sleep(float(arg))
                     return False
+                elif name == "drip":  # every byte in time, the whole far too late
+                    _, kind, body = services.files[path]
+                    self.send_response(200)
+                    self.send_header("Content-Type", kind)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    stop = time.monotonic() + float(arg)
+                    for at in range(0, len(body), 64):
+                        self.wfile.write(body[at:at + 64])
+                        self.wfile.flush()
+                        if time.monotonic() > stop:
+                            break
+                        time.sleep(0.05)
+                    self.close_connection = True
                 elif name == "hang":
                     services.arrived.set()
                     time.sleep(30)
                     self.close_connection = True
                 elif name in ("truncate", "html", "reset"):
                     _, kind, body = services.files.get(path, (200, "", b""))
-                    if path == "/OData/v4/2.0/Document":
-                        body, kind = json.dumps(services._page({})).encode(), "application/json"
+                    if path in LISTINGS:
+                        listing = services._listing(path, {})
+                        body, kind = json.dumps(listing).encode(), "application/json"
                     if name == "html":
                         self._send(200, "text/html; charset=utf-8",
                                    b"<!DOCTYPE html>\n<html><head><title>Storing</title></head>"

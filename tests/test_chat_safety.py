@@ -1,8 +1,11 @@
 """The chat stays where it was put: no public link, uploads capped, no password guessing.
 
-The running-app test starts app.py as a user would (with ``GRADIO_SHARE=true`` in its
-environment, which on its own would make Gradio open a public tunnel) and talks to it over
-HTTP on loopback; the routes used (``/login``, ``/gradio_api/upload``) are Gradio's own.
+The running-app test starts app.py as a user would (with ``GRADIO_SHARE=true`` and
+``GRADIO_ALLOWED_PATHS=/etc`` in its environment, which on their own would make Gradio open
+a public tunnel and serve /etc) and talks to it over HTTP on loopback; the routes used
+(``/login``, ``/gradio_api/upload``, ``/gradio_api/file=``) are Gradio's own. Every app
+started here is stopped as a service manager stops it (SIGTERM), and must leave no private
+folder behind.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import inspect
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -25,9 +29,11 @@ import pytest
 from click.testing import CliRunner
 
 import app
+from rag.chat import MAX_WAITING
 from rag.dossier.desk import MAX_UPLOAD_BYTES
 from rag.ingest.readers import MAX_FILE_BYTES
-from rag.login import FREE_ATTEMPTS, LoginGuard
+from rag.login import FORGET_SECONDS, FREE_ATTEMPTS, MAX_TRACKED, LoginGuard
+from rag.scratch import MARKER, PREFIX, _started
 from tests.conftest import ROOT
 from tests.test_app import build_test_index
 from tests.test_browser import _free_port, _wait_until_serving
@@ -41,6 +47,8 @@ def test_launch_never_shares_and_caps_uploads(monkeypatch: pytest.MonkeyPatch) -
     assert options["share"] is False and options["max_file_size"] == MAX_UPLOAD_BYTES
     assert MAX_UPLOAD_BYTES <= MAX_FILE_BYTES  # never more than the reader reads
     assert options["enable_monitoring"] is False
+    # Enough handler threads that the chat's own "busy" notice, not a line, meets a burst.
+    assert options["max_threads"] > MAX_WAITING
     assert app.launch_options("127.0.0.1", 7860, None, share=True)["share"] is True
     guarded = app.launch_options("0.0.0.0", 7860, LoginGuard({"a": "b"}), share=False)
     assert inspect.iscoroutinefunction(guarded["auth"])  # else Gradio takes it as a verdict
@@ -93,32 +101,55 @@ def test_a_refusal_is_answered_late_without_blocking_others() -> None:
     assert seconds >= 0.2
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """app.py with a login, GRADIO_SHARE=true and a short lock-out; its URL and its log."""
-    root = tmp_path_factory.mktemp("safety")
-    index_dir = build_test_index(root)
+def _start(root: Path, index_dir: Path, **env_vars: str) -> tuple[subprocess.Popen, str, Path]:
+    """app.py over ``index_dir`` with its temporary folder in ``root/tmp``; the process,
+    its URL and its log, once it serves."""
+    (root / "tmp").mkdir(exist_ok=True)
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("RAG_", "GRADIO_"))}
-    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1", GRADIO_SHARE="true",
-               RAG_AUTH="staf:geheim", RAG_LOGIN_LOCKOUT=str(LOCKOUT))
+    env.update(GRADIO_ANALYTICS_ENABLED="False", PYTHONUNBUFFERED="1",
+               TMPDIR=str(root / "tmp"), **env_vars)
     log = root / "app.log"
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, str(ROOT / "app.py"), "--index", str(index_dir), "--model",
              "hash:256", "--port", str(port)], cwd=root, env=env, stdout=out,
             stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
     try:
-        url = f"http://127.0.0.1:{port}"
         _wait_until_serving(proc, f"{url}/", log)
+    except BaseException:
+        _stop(proc, signal.SIGKILL)
+        raise
+    return proc, url, log
+
+
+def _stop(proc: subprocess.Popen, how: int = signal.SIGTERM) -> int:
+    proc.send_signal(how)
+    try:
+        return proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.wait()
+
+
+def _private_folders(root: Path) -> list[Path]:
+    return sorted((root / "tmp").glob(f"{PREFIX}*"))
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """app.py with a login, GRADIO_SHARE=true, GRADIO_ALLOWED_PATHS=/etc and a short
+    lock-out; its URL and its log."""
+    root = tmp_path_factory.mktemp("safety")
+    proc, url, log = _start(root, build_test_index(root), GRADIO_SHARE="true",
+                            GRADIO_ALLOWED_PATHS="/etc", RAG_AUTH="staf:geheim",
+                            RAG_LOGIN_LOCKOUT=str(LOCKOUT))
+    try:
         yield url, log
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        assert _stop(proc) == 0
+        assert _private_folders(root) == []
 
 
 def _login(url: str, password: str, opener: urllib.request.OpenerDirector) -> int:
@@ -132,10 +163,66 @@ def _login(url: str, password: str, opener: urllib.request.OpenerDirector) -> in
 
 def test_no_public_link_even_with_gradio_share_set(running: tuple[str, Path]) -> None:
     _, log = running
+    deadline = time.monotonic() + 20  # the chat says where it listens once Gradio serves
+    while "Running on local URL" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
     text = log.read_text()
     assert "Running on local URL" in text
     assert "public URL" not in text and "share link" not in text.lower()
     assert "gradio.live" not in text
+    assert ("Warning: ignoring GRADIO_SHARE, GRADIO_ALLOWED_PATHS: where the chat listens and "
+            "what it serves is set by its own options only.") in text
+
+
+def test_no_folder_is_served_from_gradio_allowed_paths(running: tuple[str, Path]) -> None:
+    url, _ = running
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    assert _login(url, "geheim", opener) == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        opener.open(f"{url}/gradio_api/file=/etc/passwd", timeout=10)
+    assert refused.value.code == 403
+
+
+def test_every_widening_gradio_variable_is_cleared() -> None:
+    environ = {name: "1" for name in app.WIDENING_GRADIO_VARIABLES}
+    environ.update(GRADIO_ALLOWED_PATHS="/etc", GRADIO_ROOT_PATH="/vraagbaak", HOME="/h")
+    ignored = app.pin_gradio_environment(environ)
+    assert ignored == list(app.WIDENING_GRADIO_VARIABLES)
+    assert environ == {"GRADIO_ROOT_PATH": "/vraagbaak", "HOME": "/h",
+                       "GRADIO_ANALYTICS_ENABLED": "False"}
+    options = app.launch_options("127.0.0.1", 7860, None, share=False)
+    assert options["allowed_paths"] == [] and options["ssr_mode"] is False
+    assert options["mcp_server"] is False and options["num_workers"] == 0
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGHUP])
+def test_a_stopped_chat_leaves_no_private_folder(tmp_path: Path, small_index: Path,
+                                                 how: int) -> None:
+    """Stopped by a signal, the chat removes its private folder; at start it removes those
+    of chats killed outright (marked by a process that is gone), and nothing else."""
+    (tmp_path / "tmp").mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    left = {"killed": gone.pid, "running": os.getpid()}
+    for name, pid in left.items():
+        folder = tmp_path / "tmp" / f"{PREFIX}{name}"
+        (folder / "upload").mkdir(parents=True)
+        (folder / "upload" / "vragen.txt").write_text("geüpload")
+        (folder / MARKER).write_text(json.dumps(
+            {"kind": "vraagbaak-scratch", "pid": pid, "started": _started(pid)}))
+    unmarked = tmp_path / "tmp" / f"{PREFIX}of-someone"  # the name alone proves nothing
+    unmarked.mkdir()
+    (unmarked / "data.txt").write_text("not the chat's")
+    proc, _, log = _start(tmp_path, small_index)
+    (own,) = [f for f in _private_folders(tmp_path) if (f / MARKER).is_file()
+              and json.loads((f / MARKER).read_text())["pid"] == proc.pid]
+    assert own.stat().st_mode & 0o777 == 0o700
+    assert not (tmp_path / "tmp" / f"{PREFIX}killed").exists()
+    assert _stop(proc, how) == 0, log.read_text()
+    assert not own.exists()
+    assert _private_folders(tmp_path) == [tmp_path / "tmp" / f"{PREFIX}of-someone",
+                                          tmp_path / "tmp" / f"{PREFIX}running"]
+    assert (unmarked / "data.txt").read_text() == "not the chat's"
 
 
 def test_uploads_need_a_login_and_stay_under_the_cap(running: tuple[str, Path]) -> None:
@@ -228,3 +315,22 @@ def test_the_warning_fires_for_any_bind_off_this_machine(
     assert result.exit_code == 0, result.output
     assert warning in result.stderr
     assert seen["share"] is ("--share" in args)
+
+
+def test_spraying_names_cannot_unlock_a_name() -> None:
+    """10,001 failures under other names after "staf" is locked: the lock holds, and while
+    the guard is full of fresh failures no name it does not hold gets in, right password
+    or not (else such guesses would never count); later the old failures are forgotten."""
+    now = [1000.0]
+    guard = LoginGuard({"staf": "geheim", "piet": "welkom"}, lockout=30, clock=lambda: now[0])
+    for _ in range(FREE_ATTEMPTS):
+        assert not guard.check("staf", "fout")
+    for i in range(MAX_TRACKED + 1):
+        assert not guard.check(f"naam{i}", "fout")
+    now[0] += 31  # staf's 30 s lock is over: only its own failures decide now
+    assert not guard.check("staf", "fout")  # the sixth failure in a row: locked for 60 s
+    assert not guard.check("staf", "geheim")
+    assert not guard.check("piet", "welkom")  # a name the full guard does not hold
+    now[0] += FORGET_SECONDS  # the sprayed names are forgotten, staf's lock long over
+    assert guard.check("piet", "welkom")
+    assert guard.check("staf", "geheim")

@@ -22,11 +22,15 @@ from rag.config import Settings
 from rag.errors import IndexError_
 from rag.models.embed import HashingEmbedder
 from rag.search import candidates as candidates_module
-from rag.search.candidates import candidate_dense
-from rag.search.rank import Retriever, combine, dense_scores
+from rag.search import relevance as relevance_module
+from rag.search.candidates import CANDIDATES, candidate_dense
+from rag.search.judge import DATA, judge
+from rag.search.rank import Retriever, combine, dense_scores, top_rows
+from rag.search.relevance import Evidence, feature_values, load_relevance
 from rag.search.searcher import Searcher, open_searcher
 from rag.store.coarse import COARSE_FILE, CoarseIndex, coarse_bytes, load_coarse, wants_coarse
 from rag.store.index import current_generation, load_index
+from rag.types import Language
 from tests.conftest import SAMPLE_FILE
 
 
@@ -104,6 +108,48 @@ def test_a_filter_keeps_candidates_inside_it(space) -> None:
     assert candidate_dense(vectors, coarse, q, None, np.zeros(len(vectors), bool)).max() == -1
 
 
+def test_relevance_and_abstention_agree_with_exact_search(space) -> None:
+    # The relevance features (cos_z above all: mean and spread of the cosines) must not see
+    # the lowest cosine that candidate search gives the rows it did not score.
+    vectors, coarse = space
+    model = load_relevance(DATA / "relevance.json")
+    n = len(vectors)
+    doc_of_row = np.arange(n) // 7
+    filtered = np.zeros(n, dtype=bool)
+    filtered[2_000:9_000] = True
+    tokens, df = ("ai", "mkb", "subsidie"), np.array([40, 900, 0])
+
+    def words(row: int) -> set[str]:
+        return {"ai"} if row % 3 else {"ai", "mkb"}
+
+    decisions = []
+    for seed in range(12):
+        keep = filtered if seed % 2 else None
+        q, lexical = _query(vectors, 2_000 + seed * 577, seed), _lexical(n, seed)
+        exact = dense_scores(vectors, q)
+        # The hits of exact search, judged from either path's scores (whether both paths
+        # rank the same hits is the test above).
+        rows = [r for r, _ in top_rows(combine(Retriever.HYBRID, exact, lexical), 5, keep)]
+        judged = []
+        for dense in (candidate_dense(vectors, coarse, q, lexical, keep), exact):
+            ev = Evidence(dense, lexical, doc_of_row, tokens, df, n, 9, keep)
+            judged.append(([feature_values(ev, r, words(r)) for r in rows],
+                           [judge(model, ev, rows, lang, words) for lang in Language]))
+        (values_a, a), (values_b, b) = judged
+        for va, vb in zip(values_a, values_b, strict=True):
+            # A hit that ranks on BM25 alone can lie past the dense candidates: its dense
+            # rank is then known only to be past them (1/rank below 1/CANDIDATES either way).
+            assert va.pop("dense_rank") == pytest.approx(vb.pop("dense_rank"),
+                                                         abs=1 / CANDIDATES)
+            assert va == pytest.approx(vb, abs=1e-5)
+        for ja, jb in zip(a, b, strict=True):
+            assert ja.probabilities == pytest.approx(jb.probabilities, abs=1e-3)
+            assert ja.confidence == pytest.approx(jb.confidence, abs=1e-5)
+            assert ja.abstain == jb.abstain
+            decisions.append(ja.abstain)
+    assert len(decisions) == 24
+
+
 def test_only_large_indexes_get_a_coarse_index() -> None:
     assert not wants_coarse(300_000)
     assert wants_coarse(1_000_000)
@@ -131,6 +177,7 @@ def test_a_build_writes_a_checksummed_coarse_index_from_the_threshold(tmp_path: 
 
     # Few candidates, so the candidate path decides, not "every passage is a candidate".
     monkeypatch.setattr(candidates_module, "CANDIDATES", 3)
+    monkeypatch.setattr(relevance_module, "STATISTIC_ROWS", 3)
     fast = open_searcher(settings, embedder=HashingEmbedder())
     exact = open_searcher(exact_settings, embedder=HashingEmbedder())
     assert fast.uses_candidates and not exact.uses_candidates

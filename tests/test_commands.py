@@ -24,7 +24,12 @@ GOLD = [
      "vraag": [10], "kind": "crosslingual"},
     {"id": "d", "question": "Hoe hoog wordt de zorgtoeslag?", "doc_id": None, "vraag": [],
      "kind": "unanswerable"},
+    # Filtered as a user filters: no document of this ministry, so nothing to find.
+    {"id": "e", "question": "Komt er een AI-adviesraad?", "doc_id": None, "vraag": [],
+     "kind": "unanswerable", "filters": {"ministry": "Defensie", "vergaderjaar": "2023-2024"}},
 ]
+ASK_FLAGS = {"vergaderjaar": "--year", "ministry": "--ministry", "party": "--party",
+             "date_from": "--from", "date_to": "--to"}
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -91,8 +96,10 @@ def test_eval_measures_exactly_what_ask_gives(work: Path) -> None:
     assert result.returncode == 0, result.stderr
     per_question = {q["id"]: q for q in json.loads(result.stdout)["per_question"]}
     for gold in GOLD:
+        flags = [arg for name, value in gold.get("filters", {}).items()
+                 for arg in (ASK_FLAGS[name], value)]
         asked = run("ask", gold["question"], "--index", "idx", "--model", "hash:256",
-                    "--json", "-k", "10", cwd=work)
+                    "--json", "-k", "10", *flags, cwd=work)
         hits = [{"doc_id": h["doc_id"], "vraag": h["vraag"], "score": h["score"]}
                 for h in json.loads(asked.stdout)["hits"]]
         assert per_question[gold["id"]]["hits"] == hits, gold["question"]

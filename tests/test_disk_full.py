@@ -20,21 +20,29 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+import app
 from rag.cli import main
-from rag.store.folder import CURRENT, MARKER
+from rag.store.folder import CURRENT, MARKER, IndexFolder
 from rag.store.index import load_index
 from rag.store.lock import LOCK_FILE
 from tests.conftest import SAMPLE_FILE
 
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+_GROWING_FLAGS = os.O_TRUNC | os.O_APPEND | os.O_EXCL
 
 
 class FullDisk:
-    """Counts the writes under ``root`` and fails the one numbered ``at`` with ENOSPC."""
+    """Counts the writes under ``root`` and fails the one numbered ``at`` with ENOSPC (with
+    ``full``: that one and every later one, as a disk that is full for good).
 
-    def __init__(self, root: Path, at: int | None) -> None:
+    Opening a file that exists without truncating it takes no space, as on a real disk: a
+    build opens its lock file so, and an up-to-date build writes nothing else.
+    """
+
+    def __init__(self, root: Path, at: int | None, full: bool = False) -> None:
         self.root = str(root)
         self.at = at
+        self.full = full
         self.count = 0
         self.hit = False
 
@@ -47,7 +55,7 @@ class FullDisk:
             return real_open(file, mode, *args, **kwargs)
 
         def os_open(path: Any, flags: int, *args: Any, **kwargs: Any) -> int:
-            if flags & _WRITE_FLAGS:
+            if flags & _WRITE_FLAGS and (flags & _GROWING_FLAGS or not os.path.exists(path)):
                 self._write(path)
             return real_os_open(path, flags, *args, **kwargs)
 
@@ -70,7 +78,8 @@ class FullDisk:
     def _write(self, path: Any) -> None:
         if not os.path.abspath(os.fspath(path)).startswith(self.root):
             return
-        if self.count == self.at:
+        failing = self.count == self.at or (self.full and self.count > (self.at or 0))
+        if failing:
             self.hit = True
             self.count += 1
             raise OSError(errno.ENOSPC, "No space left on device", os.fspath(path))
@@ -195,3 +204,126 @@ def test_a_really_full_disk(tmp_path: Path, small_disk: Path) -> None:
     assert state(index) == before
     assert set(before["entries"]) == {CURRENT, MARKER, LOCK_FILE,  # type: ignore[call-overload]
                                       os.readlink(index / CURRENT)}
+
+
+def serve(monkeypatch: pytest.MonkeyPatch, args: list[str]) -> tuple[Any, list[dict]]:
+    """``python app.py ARGS`` up to serving: Gradio's launch records that it was reached."""
+    import gradio as gr
+
+    served: list[dict] = []
+    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kwargs: served.append(kwargs))
+    result = CliRunner().invoke(app.main, ["--model", "hash:256", *args], env={"RAG_AUTH": ""})
+    return result, served
+
+
+def add_a_document(folder: Path) -> None:
+    shutil.copy(folder / "ah-tk-20232024-3000.txt", folder / "ah-tk-20232024-3999.txt")
+
+
+def test_an_up_to_date_build_on_a_full_disk_writes_nothing(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    docs, index = corpus(tmp_path / "docs", 1), tmp_path / "index"
+    assert build(docs, index).exit_code == 0
+    before = state(index)
+    disk = FullDisk(index, at=0, full=True)
+    with monkeypatch.context() as patch:
+        disk.install(patch)
+        result = build(docs, index)
+    assert result.exit_code == 0, result.output
+    assert "is up to date" in result.stdout
+    assert disk.count == 0  # not one write was attempted
+    assert state(index) == before
+
+
+def test_tidying_on_a_full_disk_is_one_line(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed build left a generation: removing it must record that, which a full disk
+    refuses; the line says so, and the index stays whole."""
+    docs, index = corpus(tmp_path / "docs", 1), tmp_path / "index"
+    assert build(docs, index).exit_code == 0
+    before = state(index)
+    IndexFolder.claim(index).new_generation()
+    with monkeypatch.context() as patch:
+        FullDisk(index, at=0, full=True).install(patch)
+        result = build(docs, index)
+    assert_one_line_disk_full(result)
+    assert f"could not write the index in {index}" in result.stderr
+    assert "the previous index is unchanged" in result.stderr
+    assert state(index)["chunks"] == before["chunks"]
+    assert build(docs, index).exit_code == 0  # with space again, the tidying is finished
+    assert state(index) == before
+
+
+def test_the_chat_serves_its_index_when_the_update_cannot_be_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The folder changed but the update cannot be written: a warning, and the chat serves
+    the index that is there; with nothing to update, a full disk is no matter at all."""
+    docs, index = corpus(tmp_path / "docs", 1), tmp_path / "index"
+    assert build(docs, index).exit_code == 0
+    before = state(index)
+    args = ["--corpus", str(docs), "--index", str(index),
+            "--feedback", str(tmp_path / "feedback.sqlite")]
+    for changed in (True, False):
+        if changed:
+            add_a_document(docs)
+        else:
+            (docs / "ah-tk-20232024-3999.txt").unlink()  # the folder as the index has it
+        with monkeypatch.context() as patch:
+            FullDisk(index, at=0, full=True).install(patch)
+            result, served = serve(patch, args)
+        assert result.exit_code == 0, result.output
+        assert served, "the chat serves"
+        assert "Traceback" not in result.output
+        warnings = [line for line in result.stderr.splitlines()
+                    if line.startswith("Warning: could not write the index")]
+        assert len(warnings) == changed, result.stderr
+        if changed:
+            assert "No space left on device" in warnings[0]
+            assert "the previous index is unchanged" in warnings[0]
+        assert "14 passages from 1 document(s)" in result.stderr
+        assert state(index) == before
+
+
+def test_the_chat_cannot_build_its_first_index_on_a_full_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs, index = corpus(tmp_path / "docs", 1), tmp_path / "index"
+    with monkeypatch.context() as patch:
+        FullDisk(tmp_path, at=0, full=True).install(patch)
+        result, served = serve(patch, ["--corpus", str(docs), "--index", str(index)])
+    assert result.exit_code == 1 and not served
+    errors = result.stderr.strip().splitlines()[-1:]
+    assert errors[0].startswith("Error: ") and "No space left on device" in errors[0]
+    assert "Traceback" not in result.output
+    assert not index.exists()
+
+
+def fill(disk: Path) -> None:
+    """Write zeros into ``disk`` until the kernel says it is full."""
+    fd = os.open(disk / "filler", os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError as exc:
+        assert exc.errno == errno.ENOSPC
+    finally:
+        os.close(fd)
+
+
+def test_a_really_full_disk_builds_what_is_up_to_date_and_the_chat_serves(
+        tmp_path: Path, small_disk: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    docs, index = corpus(tmp_path / "docs", 1), small_disk / "index"
+    assert build(docs, index).exit_code == 0
+    before = state(index)
+    fill(small_disk)
+    result = build(docs, index)
+    assert result.exit_code == 0, result.output
+    assert "is up to date" in result.stdout
+    add_a_document(docs)
+    result = build(docs, index)
+    assert_one_line_disk_full(result)
+    assert "the previous index is unchanged" in result.stderr
+    result, served = serve(monkeypatch, ["--corpus", str(docs), "--index", str(index),
+                                         "--feedback", str(tmp_path / "feedback.sqlite")])
+    assert result.exit_code == 0 and served, result.output
+    assert "Warning: could not write the index" in result.stderr
+    assert state(index) == before

@@ -24,8 +24,10 @@ from rag.evaluation.run import beir_reports, score_set
 from rag.models.embed import HashingEmbedder
 from rag.render import to_json as answer_json
 from rag.search.rank import Retriever
+from rag.search.relevance import LanguageModel, RelevanceModel
 from rag.search.searcher import Searcher
 from rag.store.index import load_index
+from rag.types import Language
 from tests.helpers import build_small_index
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +137,31 @@ def test_score_set_reports_levels_kinds_and_abstention(tmp_path: Path) -> None:
     first = out["per_question"][0]
     assert set(first) >= {"id", "hits"} and set(first["hits"][0]) == {"doc_id", "vraag", "score"}
     assert plot_recall(reports, tmp_path / "r.png").stat().st_size > 1000
+
+
+def test_the_abstention_table_names_what_decided(tmp_path: Path) -> None:
+    build_small_index(tmp_path / "idx")
+    index = load_index(tmp_path / "idx")
+    doc = index.chunks[0].doc_id
+    gold = [GoldQuestion("1", "Hoeveel kost de brug?", doc, (1,), "paraphrase"),
+            GoldQuestion("4", "kernenergie", None, (), "unanswerable")]
+    lm = LanguageModel((0.3,), (0.05,), (4.0,), 0.0, 0.5)
+    model = RelevanceModel("hash:256", ("cos",), {Language.NL: lm}, ("cos",), {Language.NL: lm})
+    # A cosine threshold of 0 is a threshold (not "none"), the relevance model names its cuts.
+    for searcher, rule, cut in (
+            (Searcher(index, HashingEmbedder(256), min_score=0.0), "best cosine < 0.0000", 0.0),
+            (Searcher(index, HashingEmbedder(256), relevance=model),
+             "relevance model, P(answer) below nl 0.500", None),
+            (Searcher(index, HashingEmbedder(256)), "never", None)):
+        reports = score_set("t", gold, searcher, [Retriever.HYBRID])
+        a = reports[0].abstention
+        assert a is not None and a.rule == rule
+        table = markdown_table(reports)
+        assert f"| t | hybrid | {rule} |" in table and "inf" not in table
+        assert to_json(reports)["metrics"]["t"]["hybrid"]["abstention"]["threshold"] == cut
+    calibrated = score_set("t", gold, Searcher(index, HashingEmbedder(256)), [Retriever.HYBRID],
+                           calibrate=True)[0].abstention
+    assert calibrated is not None and calibrated.rule.endswith("chosen on this set")
 
 
 def test_missing_vraag_counts_as_a_miss(tmp_path: Path) -> None:

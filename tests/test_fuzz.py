@@ -4,7 +4,8 @@ Inputs: generated text built from the markers the parser reacts to, mutations of
 documents (line deletions, duplications, insertions, swaps, truncations, character noise; the
 bundled sample plus ../shared when present), random bytes under every supported suffix,
 byte-level mutations of real files in every format (PDF, Word, HTML, XML, text), and random
-file names (any bytes but "/" and NUL) through a whole build.
+file names (any bytes but "/" and NUL) through a whole build and through the stored name,
+which must give the name's bytes back.
 
 Budget: derandomized (a fixed seed: every CI run tries the same inputs) with
 ``max_examples`` scaled by ``$RAG_FUZZ_SCALE`` (default 1: 2,800 inputs, about 30 s in all
@@ -194,6 +195,45 @@ def test_fuzz_inputs_are_real() -> None:
 
 
 # --- file names ----------------------------------------------------------------------------
+
+def name_from_stored(stored: str) -> bytes:
+    """The file name a `rag.names.stored_name` stands for: its escapes read as Python's."""
+    out, i = bytearray(), 0
+    while i < len(stored):
+        char = stored[i]
+        if char != "\\":
+            out += char.encode()
+            i += 1
+            continue
+        kind = stored[i + 1]
+        if kind == "\\":
+            out += b"\\"
+            i += 2
+            continue
+        digits = {"x": 2, "u": 4, "U": 8}[kind]
+        code = int(stored[i + 2:i + 2 + digits], 16)
+        out += bytes([code]) if kind == "x" and code >= 0x80 else chr(code).encode()
+        i += 2 + digits
+    return bytes(out)
+
+
+# Every byte, and the characters a printable form escapes or keeps, near each other.
+awkward_name = st.lists(st.one_of(
+    st.binary(min_size=1, max_size=3), st.sampled_from([b"\\", b"\\x", b"\\xff", b"\\u", b"x"]),
+    st.characters(codec="utf-8").map(str.encode)), max_size=12).map(b"".join)
+
+
+@budget(600)
+@given(awkward_name)
+def test_a_stored_name_gives_the_file_name_back(raw: bytes) -> None:
+    """One-to-one: no two file names are stored alike (the name can be read back)."""
+    from rag.names import printable, stored_name
+
+    stored = stored_name(os.fsdecode(raw))
+    stored.encode("utf-8")
+    assert printable(stored) == stored  # shown as stored
+    assert name_from_stored(stored) == raw
+
 
 # Any bytes a POSIX file name may hold (everything but "/" and NUL), with a supported suffix
 # or not; hidden names (a leading dot) included.

@@ -31,6 +31,14 @@ RULES: dict[str, tuple[str, ...]] = {
                            "rag.ingest"),
     "rag.search.query": ("rag.store", "rag.models", "rag.cite", "rag.quote", "rag.render",
                          "rag.ingest"),
+    "rag.search.candidates": ("rag.store", "rag.models", "rag.cite", "rag.quote",
+                              "rag.render", "rag.ingest"),
+    "rag.search.relevance": ("rag.store", "rag.models", "rag.cite", "rag.quote", "rag.render",
+                             "rag.ingest"),
+    "rag.search.language": ("rag.store", "rag.models", "rag.cite", "rag.quote", "rag.render",
+                            "rag.ingest"),
+    # Judging knows the model's spec (its relevance file), not storage or wording.
+    "rag.search.judge": ("rag.store", "rag.cite", "rag.quote", "rag.render", "rag.ingest"),
     "rag.search": ("rag.cite", "rag.quote", "rag.render", "rag.chat", "rag.cli", "rag.dossier"),
     # Rendering works from an Answer alone.
     "rag.cite": ("rag.search", "rag.store", "rag.ingest", "rag.models"),

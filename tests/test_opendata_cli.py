@@ -16,7 +16,7 @@ import pytest
 
 from rag.opendata.store import identity_on_disk
 from rag.store.index import load_index
-from tests.opendata_server import DOCX_ID, PDF_ID, XML_FILE, XML_ID, FakeServices
+from tests.opendata_server import DOCX_ID, PDF_ID, XML_FILE, XML_ID, FakeServices, real_rows
 
 RAG = [sys.executable, "-m", "rag"]
 RESOURCE = "/OData/v4/2.0/Document({})/resource"
@@ -35,8 +35,10 @@ def fetch_args(services: FakeServices, target: Path, *more: str) -> list[str]:
             "--rate", "200", "--retries", "1", *more]
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+def run(args: list[str], cwd: Path,
+        env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
 
 
 def test_kill_9_in_the_middle_and_resume(services: FakeServices, tmp_path: Path) -> None:
@@ -66,7 +68,8 @@ def test_kill_9_in_the_middle_and_resume(services: FakeServices, tmp_path: Path)
     assert "Listed 3 documents: 1 new, 0 changed, 0 deleted, 2 unchanged, 0 failed" \
         in result.stdout
     assert services.count(RESOURCE.format(PDF_ID)) == 1  # not fetched again
-    assert services.count("/koop/ah-tk-20232024-2096.xml") == 1
+    xml = services.documents[XML_ID]["HuidigeDocumentVersie"]["DocumentPublicatie"][0]
+    assert services.count(f"/OData/v4/2.0/DocumentPublicatie({xml['Id']})/Resource") == 1
     assert services.count(RESOURCE.format(DOCX_ID)) == 2
     assert not list(target.rglob("*.part"))
     state = json.loads((target / ".vraagbaak-fetch/state.json").read_text(encoding="utf-8"))
@@ -96,7 +99,8 @@ def test_from_open_data_to_a_cited_answer(services: FakeServices, tmp_path: Path
     records = {k: r.meta for k, r in load_index(tmp_path / "idx").documents.items()}
     meta = records["ah-tk-20232024-1893"]
     assert meta.zaak_nr == "2024Z06771" and meta.tk_document_id == PDF_ID
-    assert meta.official_url == f"{services.publications_url}/ah-tk-20232024-1893.html"
+    # the official page, not the mirror the files may come from
+    assert meta.official_url == "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-1893.html"
     word = records["ah-tk-20232024-1178"]
     assert word.answered_by == "Minister Jansen (Infrastructuur en Waterstaat)"
     assert word.asked_by == "het lid De Vries (CDA)" and word.zaak_nr == "2024Z18435"
@@ -108,7 +112,7 @@ def test_sync_fetches_then_updates_the_index(services: FakeServices, tmp_path: P
     first = run([*RAG, *args], tmp_path)
     assert first.returncode == 0, first.stderr
     assert "3 new" in first.stdout and "3 answer documents" in first.stdout
-    services.use_delta_listing()
+    services.apply_delta()
     second = run([*RAG, *args], tmp_path)
     assert second.returncode == 0, second.stderr
     assert "1 changed, 1 deleted" in second.stdout and "2 answer documents" in second.stdout
@@ -120,7 +124,7 @@ def test_failures_are_listed_and_exit_1(services: FakeServices, tmp_path: Path) 
     result = run(fetch_args(services, tmp_path / "data"), tmp_path)
     assert result.returncode == 1
     assert "2 new" in result.stdout and "1 failed" in result.stdout
-    assert "  failed ah-tk-20232024-1893: koop-xml: not found; tk-resource: an HTML page" \
+    assert "  failed ah-tk-20232024-1893: tk-resource: an HTML page where a PDF was expected" \
         in result.stdout
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
     assert errors == ["Error: 1 documents could not be fetched (listed above); the next run "
@@ -144,3 +148,49 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     result = run([*RAG, "fetch", "--to", "data", "--since", "2024-02-01",
                   "--until", "2024-01-01"], tmp_path)
     assert result.returncode == 2 and "--until is before --since" in result.stderr
+
+
+def test_options_fall_back_to_environment_variables(services: FakeServices,
+                                                    tmp_path: Path) -> None:
+    """Every fetch option set by its environment variable alone, each seen to act."""
+    agent = "Vraagbaak (griffie; beheer@example.org)"
+    env = {"RAG_FETCH_DIR": str(tmp_path / "data"), "RAG_TK_API_URL": services.api_url,
+           "RAG_KOOP_URL": services.publications_url, "RAG_FETCH_RATE": "200",
+           "RAG_FETCH_RETRIES": "0", "RAG_FETCH_TIMEOUT": "1",
+           "RAG_FETCH_USER_AGENT": agent, "RAG_FETCH_KINDS": "answers,notices"}
+    # the XML of 2096 as a mirror serves it, to a listing that does not name it
+    del services.documents[XML_ID]["HuidigeDocumentVersie"]["DocumentPublicatie"]
+    services.put("/koop/ah-tk-20232024-2096.xml", "application/xml", XML_FILE.read_bytes())
+    services.fault(RESOURCE.format(DOCX_ID), "slow:1.5")  # one timeout, and no retry
+    result = run([*RAG, "fetch", "--since", "2023-01-01"], tmp_path, env)
+    assert result.returncode == 1, result.stderr
+    assert "2 new" in result.stdout
+    assert "  failed ah-tk-20232024-1178: tk-resource: " in result.stdout
+    assert "timed out after 1 s (gave up after 1 attempts)" in result.stdout
+    assert (tmp_path / "data" / "2023-2024" / "ah-tk-20232024-2096.xml").exists()
+    assert services.count("/koop/ah-tk-20232024-2096.xml") == 1
+    assert {r.headers["User-Agent"] for r in services.requests} == {agent}
+    assert "Mededeling (uitstel antwoord)" in services.listing_requests()[0].query["$filter"][0]
+
+
+def test_unfetchable_documents_are_listed_and_exit_0(services: FakeServices,
+                                                     tmp_path: Path) -> None:
+    row = real_rows()["2024D47139"]
+    services.documents[row["Id"]] = dict(row)
+    result = run(fetch_args(services, tmp_path / "data"), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "3 new, 0 changed, 0 deleted, 0 unchanged, 0 failed, 1 unfetchable" in result.stdout
+    assert ("  unfetchable 2024D47139: no Aanhangselnummer and no publication id, so no file "
+            "name (tried again when the Tweede Kamer changes it)") in result.stdout
+
+
+def test_a_user_agent_must_be_one_line(tmp_path: Path) -> None:
+    result = run([*RAG, "fetch", "--to", "data", "--user-agent", " "], tmp_path)
+    assert result.returncode == 2 and "--user-agent must be one non-empty line" in result.stderr
+
+
+def test_the_rate_is_read_from_its_environment_variable(tmp_path: Path) -> None:
+    result = run([*RAG, "fetch", "--to", "data"], tmp_path, {"RAG_FETCH_RATE": "0"})
+    assert result.returncode == 2
+    assert "Invalid value for '--rate': 0.0 is not in the range x>=0.01" in result.stderr
+    assert not (tmp_path / "data").exists()

@@ -46,8 +46,50 @@ def test_a_plain_get_names_the_project(services: FakeServices, client: Client) -
     response = client.get(services.base + PATH, accept="application/pdf")
     assert response.content == BODY and response.content_type == "application/pdf"
     agent = services.requests[0].headers["User-Agent"]
-    assert agent.startswith(f"Vraagbaak/{__version__} (+")
+    assert agent == f"Vraagbaak/{__version__} (rag fetch)"  # no address it cannot vouch for
     assert services.requests[0].headers["Accept"] == "application/pdf"
+
+
+def test_the_user_agent_is_the_users_to_choose(services: FakeServices) -> None:
+    agent = "Vraagbaak/0.1.0 (griffie ICT; contact: beheer@example.org)"
+    with Client(HttpSettings(rate=0, user_agent=agent)) as c:
+        c.get(services.base + PATH)
+    assert services.requests[0].headers["User-Agent"] == agent
+
+
+def test_redirect_hops_are_requests_of_their_own(services: FakeServices,
+                                                 waits: list[float]) -> None:
+    """Each hop of a redirect is counted and waits its turn under the host's rate limit:
+    two GETs that each redirect once are four requests, 0.5 s apart at 2 a second."""
+    services.files["/moved.pdf"] = (302, PATH, b"")
+    clock = iter([0.0, 0.0, 0.0, 0.0]).__next__
+    with Client(HttpSettings(rate=2.0), sleep=waits.append, clock=clock) as c:
+        assert c.get(services.base + "/moved.pdf").content == BODY
+        assert c.get(services.base + "/moved.pdf").content == BODY
+        assert c.requests == 4
+    assert [r.path for r in services.requests] == ["/moved.pdf", PATH] * 2
+    assert waits == pytest.approx([0.5, 1.0, 1.5])
+
+
+def test_the_rate_limit_is_per_host(waits: list[float]) -> None:
+    with FakeServices() as one, FakeServices() as other:
+        one.put(PATH, "application/pdf", BODY)
+        other.put(PATH, "application/pdf", BODY)
+        clock = iter([0.0, 0.0, 0.0]).__next__
+        with Client(HttpSettings(rate=1.0), sleep=waits.append, clock=clock) as c:
+            c.get(one.base + PATH)
+            c.get(other.base + PATH)  # another host: no wait
+            c.get(one.base + PATH)  # the first host again: a second after its first
+    assert waits == [1.0]
+
+
+def test_a_response_that_takes_too_long_in_all_is_cut_off(services: FakeServices) -> None:
+    """Every chunk arrives within the timeout, the whole does not arrive within the
+    deadline: the request is retried, then given up."""
+    services.fault(PATH, "drip:3", "drip:3")
+    with Client(HttpSettings(rate=0, timeout=1, deadline=0.5, attempts=2, backoff=0.01)) as c, \
+            pytest.raises(HttpError, match=r"took longer than 0.5 s \(gave up after 2"):
+        c.get(services.base + PATH)
 
 
 def test_server_errors_are_retried_with_exponential_backoff(

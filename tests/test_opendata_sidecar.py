@@ -1,8 +1,8 @@
 """The sidecar: written from an entity, merged over the text's metadata at build time.
 
-The entity is document 1bd47dc8 of ``tests/data/opendata/odata-page-1.json`` (see the README
-there: the Id and Onderwerp are real, the PDF is made by the test server, other values
-follow the documentation).
+The entity is document 1bd47dc8 of ``tests/data/opendata/documents.json`` (see the README
+there: its Id and Onderwerp are those of the real record, the rows have the shape of recorded
+responses, the PDF is made by the test server).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from rag.ingest.sidecar import merge_sidecar, meta_fields, sidecar_for, surname
 from rag.opendata.entity import parse_entity
 from rag.opendata.sidecar import sidecar_bytes, sidecar_json
 from rag.types import Answerer, DocumentMeta
-from tests.opendata_server import PDF_ID, load_page, pdf_bytes
+from tests.opendata_server import PDF_ID, load_json, pdf_bytes
 
 URLS = {"html": "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-1893.html",
         "pdf": "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-1893.pdf",
@@ -23,11 +23,8 @@ URLS = {"html": "https://zoek.officielebekendmakingen.nl/ah-tk-20232024-1893.htm
 
 
 def _entity(tk_id: str = PDF_ID) -> dict:
-    for name in ("odata-page-1.json", "odata-page-2.json"):
-        for row in load_page(name)["value"]:
-            if row["Id"] == tk_id:
-                return row
-    raise KeyError(tk_id)
+    (row,) = [r for r in load_json("documents.json") if r["Id"] == tk_id]
+    return row
 
 
 def _sidecar(tk_id: str = PDF_ID) -> dict:
@@ -44,7 +41,7 @@ def test_a_sidecar_carries_the_open_data_metadata() -> None:
     assert data["tk_document_id"] == PDF_ID and data["zaak_nummer"] == "2024Z06771"
     assert data["title"].startswith("Antwoord op vragen van het lid Klaver over het bericht")
     assert data["indieners"] == [{"naam": "Klaver", "fractie": "GroenLinks-PvdA",
-                                  "relatie": "Indiener"}]
+                                  "functie": "Tweede Kamerlid", "relatie": "Indiener"}]
     assert data["ministeries"] == ["Buitenlandse Zaken"]
     assert data["official_url"] == URLS["html"]
     assert sidecar_bytes(data) == sidecar_bytes(_sidecar())  # deterministic
@@ -76,6 +73,39 @@ def test_surnames_lose_initials_and_keep_prefixes() -> None:
     assert surname("H. de Vries") == "De Vries"
     assert surname("Th.C. de Graaf") == "De Graaf"
     assert surname("Bruins Slot") == "Bruins Slot"
+
+
+def test_surnames_lose_the_name_in_use_in_brackets() -> None:
+    # ActorNaam values as the open data writes them (ZaakActor rows of
+    # tommyvanderwal/motiematcher, see tests/data/opendata/README.md)
+    assert surname("A.P.C. (Tony) van Dijck") == "Van Dijck"
+    assert surname("D.J.H. (Diederik) van Dijk") == "Van Dijk"
+    fields = meta_fields({"indieners": [
+        {"naam": "A.P.C. (Tony) van Dijck", "fractie": "PVV", "relatie": "Indiener"},
+        {"naam": "D.J.H. (Diederik) van Dijk", "fractie": "SGP", "relatie": "Medeindiener"}]})
+    assert fields["asked_by"] == "de leden Van Dijck (PVV) en Van Dijk (SGP)"
+    assert fields["askers"] == ("Van Dijck", "Van Dijk")
+
+
+def test_answerers_and_ministries_come_from_the_same_rows() -> None:
+    fields = meta_fields({"ondertekenaars": [
+        {"naam": "D. Schoof", "functie": "minister-president"},
+        {"naam": "M.C.G. Keijzer", "functie": "minister van Volkshuisvesting en Ruimtelijke "
+                                              "Ordening"},
+        {"naam": "V.P.G. Karremans", "functie": "staatssecretaris van Volksgezondheid, Welzijn "
+                                                "en Sport – Jeugd, Preventie en Sport"},
+        {"naam": "Bureau", "functie": "ministerie van Financiën"}]})
+    assert fields["answerers"] == (
+        Answerer("minister-president", "Schoof", "Algemene Zaken"),
+        Answerer("minister", "Keijzer", "Volkshuisvesting en Ruimtelijke Ordening"),
+        Answerer("staatssecretaris", "Karremans", "Volksgezondheid, Welzijn en Sport"))
+    assert fields["ministries"] == (
+        "Algemene Zaken", "Volkshuisvesting en Ruimtelijke Ordening",
+        "Volksgezondheid, Welzijn en Sport – Jeugd, Preventie en Sport")
+    assert fields["answered_by"] == (
+        "Minister-president Schoof (Algemene Zaken) en van Minister Keijzer (Volkshuisvesting "
+        "en Ruimtelijke Ordening) en van Staatssecretaris Karremans (Volksgezondheid, Welzijn "
+        "en Sport – Jeugd, Preventie en Sport)")
 
 
 def test_the_sidecar_wins_where_it_states_a_value(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """What fetch refuses to keep: HTML in place of a file, cut-off files, wrong types, files that
 do not parse, XML naming another publication. The PDF served for nr. 1893 is made by the
 test server (`tests.opendata_server.pdf_bytes`); the real published PDFs of ../shared are
-checked too when present; the Word file is generated with python-docx."""
+checked too when present; the Word file is generated with python-docx; the head of a real
+official XML file is ``tests/data/opendata/real-publication-head.xml``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rag.errors import FetchError
 from rag.ingest.readers import load_bytes
 from rag.opendata.verify import DOCX_TYPE, check_identity, looks_like_html, suffix_for, verified
 from rag.types import DocKind
-from tests.opendata_server import XML_FILE, docx_bytes, pdf_bytes
+from tests.opendata_server import DATA, XML_FILE, docx_bytes, pdf_bytes
 
 PDF = pdf_bytes()
 HTML = b"<!DOCTYPE html>\n<html><body>Er is een fout opgetreden</body></html>"
@@ -25,8 +26,11 @@ def test_the_served_pdf_passes_and_parses_as_answers() -> None:
 
 
 def test_real_tweede_kamer_pdfs_pass(shared: Path) -> None:
-    """The published answer PDFs in ../shared (among them nr. 1893, the very file the Tweede
-    Kamer serves as ``Document(1bd47dc8…)/resource``) pass every check fetch makes."""
+    """The published answer PDFs in ../shared pass every check fetch makes but the size: they
+    were saved by other tools, not as served (nr. 1893 was rewritten by the downloader of
+    ``SSC-ICT-Innovatie/LearningLion``, whose PDF metadata now names the download URL as its
+    ``/Producer``), so their sizes say nothing about the ``ContentLength`` the API lists; the
+    size check is given their own."""
     pdfs = sorted((shared / "corpus" / "pdf").glob("ah-tk-*.pdf"))
     answers = [p for p in pdfs if load_bytes(p.read_bytes(), ".pdf", p.stem, p.name).kind
                is DocKind.ANSWERS]
@@ -95,6 +99,15 @@ def test_a_truncated_word_file_is_refused() -> None:
 def test_a_file_that_does_not_parse_is_refused() -> None:
     with pytest.raises(FetchError, match="does not parse: malformed XML"):
         verified(b"<kamervragen><vraag>", ".xml", "application/xml", "x")
+
+
+def test_a_real_publication_names_itself() -> None:
+    """The metadata head of an official XML file as the Tweede Kamer serves it
+    (``DocumentPublicatie(000997f1…)/Resource``): it names itself with DC.identifier."""
+    head = (DATA / "real-publication-head.xml").read_bytes()
+    check_identity(head, "kst-34104-439")
+    with pytest.raises(FetchError, match="names itself 'kst-34104-439'"):
+        check_identity(head, "kst-34104-43")
 
 
 def test_xml_naming_another_publication_is_refused(tmp_path: Path) -> None:

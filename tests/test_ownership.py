@@ -91,8 +91,44 @@ def test_a_folder_of_user_files_is_refused_and_left_byte_identical(tmp_path: Pat
     before = tree(mine)
     result = build_cli(corpus, mine, tmp_path)
     assert_refused(result, "not empty and not a Vraagbaak index")
-    assert "pass a new or empty folder" in result.stderr
+    assert "pass a new or empty folder, e.g. --index index\n" in result.stderr
+    assert "earlier version" not in result.stderr  # a file called current is not an index
     assert tree(mine) == before
+
+
+def test_the_refusal_suggests_a_folder_that_would_be_accepted(tmp_path: Path) -> None:
+    corpus = corpus_with_sample(tmp_path / "corpus")
+    plant(tmp_path / "index", {"notes.txt": b"mine"})
+    plant(tmp_path / "index-2", {"current/x.txt": b"mine too"})
+    result = build_cli(corpus, Path("index"), tmp_path)
+    assert_refused(result, "not empty and not a Vraagbaak index")
+    assert result.stderr.rstrip().endswith("pass a new or empty folder, e.g. --index index-3")
+    assert "earlier version" not in result.stderr
+    assert build_cli(corpus, Path("index-3"), tmp_path).returncode == 0
+    inside = build_cli(corpus, Path("."), corpus)  # from inside the corpus: nothing to suggest
+    assert_refused(inside, "it is the corpus folder")
+    assert inside.stderr.rstrip().endswith("pass a new or empty folder")
+
+
+def test_only_an_index_of_an_earlier_version_is_called_one(tmp_path: Path) -> None:
+    """Before the marker, an index folder was a link current to a gen-… folder holding a
+    manifest: that is what the hint names, not any folder with an entry called current."""
+    corpus = corpus_with_sample(tmp_path / "corpus")
+    old = tmp_path / "old"
+    plant(old, {"gen-5e1f/manifest.json": b"{}", "gen-5e1f/vectors.faiss": b"v"})
+    os.symlink("gen-5e1f", old / CURRENT)
+    assert_refused(build_cli(corpus, old, tmp_path), "it looks like an index of an earlier "
+                   "version: build into a new folder and remove this one yourself")
+    for name, files in (("plain", {"current": b"a file"}),
+                        ("folder", {"current/x.txt": b"x"}),
+                        ("no-manifest", {"gen-1/x.txt": b"x"})):
+        folder = tmp_path / name
+        plant(folder, files)
+        if name == "no-manifest":
+            os.symlink("gen-1", folder / CURRENT)
+        result = build_cli(corpus, folder, tmp_path)
+        assert_refused(result, "not empty and not a Vraagbaak index")
+        assert "earlier version" not in result.stderr, name
 
 
 @pytest.mark.parametrize("where", ["corpus", "inside", "above"])

@@ -102,3 +102,13 @@ def test_another_parser_version_invalidates_the_cache(
     monkeypatch.undo()
     assert read_cache(path)._by_source == {}  # a damaged cache is an empty one
     assert build_index(docs, settings(tmp_path), HashingEmbedder(), full=True).parsed == 6
+
+
+def test_the_parser_version_follows_the_reader_libraries(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An upgraded PDF reader extracts other text, so it must invalidate the cache too."""
+    assert cache_module.parser_version() == cache_module.PARSER_VERSION
+    assert cache_module._library_versions(["no-such-reader"]) == "no-such-reader==none"
+    real = cache_module.metadata.version
+    monkeypatch.setattr(cache_module.metadata, "version",
+                        lambda name: "99.0" if name == "pypdf" else real(name))
+    assert cache_module.parser_version() != cache_module.PARSER_VERSION

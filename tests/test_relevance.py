@@ -7,18 +7,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.models.registry import DEFAULT_MODEL, model_spec
+from rag.models.embed import load_embedder
+from rag.models.registry import DEFAULT_MODEL, INT8_MODEL, Source, model_spec
 from rag.search.judge import DATA, relevance_for
 from rag.search.relevance import (
     BASE_FEATURES,
+    STATISTIC_ROWS,
     Evidence,
     LanguageModel,
     RelevanceError,
     RelevanceModel,
+    anchor_words,
     feature_values,
     feature_vector,
     load_relevance,
     lucene_idf,
+    statistic_rows,
 )
 from rag.types import Language, relevance_band
 
@@ -58,6 +62,38 @@ def test_features_of_the_best_passage_by_hand() -> None:
     assert v["agree"] == 0.0  # best BM25 is document 1, best cosine document 0
     assert v["log_words"] == pytest.approx(math.log(6))
     assert v["log_docs"] == pytest.approx(math.log(3))
+
+
+def test_anchors_are_numbers_acronyms_and_names() -> None:
+    assert anchor_words("Will the minister ban the use of ChatGPT by civil servants?") == [
+        "ChatGPT"]
+    assert anchor_words("How many jobs did AI cost the Netherlands in 2023? Ask TNO.") == [
+        "AI", "Netherlands", "2023", "TNO"]  # "How" and "Ask" open a sentence
+    assert anchor_words("Komt er een AI-fabriek? Wat kost één F-35?") == ["AI", "35"]
+    # Two anchors, one in the passage, one the index never saw; none: both count as 1.
+    ev = Evidence(DENSE, LEXICAL, DOCS, TOKENS, DF, 4, 6, anchors=("tno", "chatgpt"),
+                  anchor_df=np.array([2, 0]))
+    v = feature_values(ev, 0, {"tno", "stikstof"})
+    assert v["anchor_coverage"] == 0.5 and v["anchor_known"] == 0.5
+    plain = feature_values(_evidence(), 0, {"tno"})
+    assert plain["anchor_coverage"] == 1.0 and plain["anchor_known"] == 1.0
+
+
+def test_cos_z_takes_its_statistics_from_a_fixed_sample_of_rows() -> None:
+    assert list(statistic_rows(5, None)) == [0, 1, 2, 3, 4]
+    assert list(statistic_rows(5, np.array([True, False, True, False, True]))) == [0, 2, 4]
+    many = statistic_rows(10 * STATISTIC_ROWS, None)
+    assert len(many) == STATISTIC_ROWS and many[0] == 0 and many[-1] == 10 * STATISTIC_ROWS - 1
+    # Rows outside the sample do not move cos_z (candidate search gives them a floor value).
+    dense = np.linspace(0.5, 0.9, 10 * STATISTIC_ROWS).astype(np.float32)
+    docs = np.arange(len(dense))
+    lexical = np.zeros(len(dense), dtype=np.float32)
+    floored = dense.copy()
+    outside = np.setdiff1d(np.arange(len(dense)), many)
+    floored[outside[:-1]] = dense.min()  # all but the best stay as they are
+    a, b = (feature_values(Evidence(d, lexical, docs, TOKENS, DF, len(d), 6), len(d) - 1, set())
+            for d in (dense, floored))
+    assert a["cos_z"] == pytest.approx(b["cos_z"])
 
 
 def test_a_lower_passage_and_a_filter() -> None:
@@ -123,6 +159,28 @@ def test_the_stored_model_loads_for_the_default_model() -> None:
     assert "train_relevance.py" in STORED.trained_with
     for language in Language:
         assert 0.0 < STORED.threshold(language) < 1.0
+
+
+@pytest.mark.parametrize("name", [DEFAULT_MODEL, INT8_MODEL])
+def test_every_offline_model_can_abstain_with_a_model_trained_on_its_own_weights(
+        name: str) -> None:
+    # A retrained or re-provisioned model changes its id; a relevance file left behind
+    # would be ignored (and "nothing found" fall back to the cosine rule) without this test.
+    spec = model_spec(name)
+    assert spec.source is Source.PROVISIONED
+    assert spec.relevance is not None
+    shipped = load_relevance(DATA / spec.relevance)
+    assert shipped.model_id == load_embedder(name).model_id
+    assert relevance_for(spec, shipped.model_id) == shipped
+    assert set(shipped.languages) == {Language.NL, Language.EN}
+    assert shipped.features == STORED.features  # trained by the same command
+
+
+def test_a_model_file_for_other_weights_is_not_used_and_says_so(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("WARNING", logger="vraagbaak.search"):
+        assert relevance_for(model_spec(DEFAULT_MODEL), "multilingual-e5-small@other") is None
+    assert "trained for" in caplog.text and "train_relevance.py" in caplog.text
 
 
 @pytest.mark.parametrize("language", list(Language))

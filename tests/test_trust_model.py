@@ -15,9 +15,9 @@ import pytest
 
 from rag.build import build_index
 from rag.config import DEFAULT_MODEL, Settings
-from rag.evaluation.calibration import by_language_and_set
+from rag.evaluation.calibration import brier, by_language_and_set
 from rag.evaluation.gold import load_gold
-from rag.evaluation.relevance_fit import cross_validate, predict
+from rag.evaluation.relevance_fit import Predictions, cross_validate, predict
 from rag.evaluation.trustdata import ExampleBuilder, build_examples, questions_to_embed
 from rag.models.embed import load_embedder
 from rag.models.registry import model_spec
@@ -49,7 +49,8 @@ def test_the_sample_searcher_uses_the_relevance_model(sample: Searcher) -> None:
 
 
 def test_good_questions_about_the_sample_are_never_refused(sample: Searcher) -> None:
-    # measured: lowest confidence 0.51 ("small businesses and AI"), all others >= 0.62
+    # measured: lowest confidence 0.69 (Dutch "discriminatie bij het selecteren"), English
+    # ones from 0.87 ("small businesses and AI")
     questions = [q for q in load_gold(EVAL / "gold_sample.jsonl") if q.answerable]
     questions += [q for q in load_gold(EVAL / "english.jsonl")
                   if q.doc_id == "ah-tk-20232024-2096"]
@@ -61,11 +62,11 @@ def test_good_questions_about_the_sample_are_never_refused(sample: Searcher) -> 
 
 
 def test_unanswerable_questions_on_the_sample_say_nothing_found(sample: Searcher) -> None:
-    # measured: Dutch 37 of 37 refused, English 12 of 17
+    # measured: Dutch 36 of 36 refused, English 34 of 48
     questions = [q for name in ("gold.jsonl", "unanswerable.jsonl")
                  for q in load_gold(EVAL / name) if not q.answerable]
     answers = [sample.ask(q.question) for q in questions]
-    for language, floor in ((Language.NL, 0.95), (Language.EN, 0.6)):
+    for language, floor in ((Language.NL, 0.95), (Language.EN, 0.65)):
         refused = [a.abstained for a in answers if a.language is language]
         assert sum(refused) >= floor * len(refused), (language, sum(refused), len(refused))
     top = sample.ask("Wat is een goed recept voor appeltaart?")
@@ -90,25 +91,33 @@ def test_shared_documents_stored_model_and_held_out(tmp_path: Path, shared: Path
     builder.embedder.embed_queries(questions_to_embed(builder, gold_sets))  # one batch
     examples = build_examples(builder, gold_sets)
 
-    def figures(refused: tuple[bool, ...]) -> dict[str, tuple[float, float]]:
-        return {a.name: (a.recall, a.false_refusal)
-                for a in by_language_and_set(examples, refused)}
+    def figures(judged: Predictions) -> dict[str, tuple[float, float]]:
+        out = {a.name: (a.recall, a.false_refusal)
+               for a in by_language_and_set(examples, judged.refused)}
+        user = [i for i, e in enumerate(examples) if e.user]
+        out["brier"] = (brier([judged.probabilities[i] for i in user],
+                              [examples[i].answerable for i in user]), 0.0)
+        return out
 
-    stored = figures(predict(model, examples).refused)
-    held_out = figures(cross_validate(examples, model.model_id).refused)
-    # measured, stored model: nl written and leave-out recall 1.00, false refusals 0.00;
-    # en false refusals 0.00 (5 questions), leave-out recall 0.80. Held out (retrained on
-    # these ten documents only): nl recall 1.00, false refusals 0.04; en false refusals 0.20
-    # (1 of 5 English questions; coarse).
+    stored = figures(predict(model, examples))
+    held_out = figures(cross_validate(examples, model.model_id))
+    # measured on these ten documents (24 Dutch and 24 English answerable questions, 36 and
+    # 48 written unanswerable ones), stored model / held out (retrained by cross-validation
+    # on these documents alone): nl written recall 1.00 / 0.97, leave-out 1.00 / 1.00, false
+    # refusals 0.00 / 0.04 (1 of 24); en written recall 0.31 / 0.50, leave-out 0.67 / 0.75,
+    # false refusals 0.00 / 0.00; Brier 0.038 / 0.041.
     for name, floor_recall, ceiling_false in (
             ("nl: written unanswerable, full index", 0.95, 0.05),
             ("nl: leave-document-out", 0.95, 0.05),
-            ("en: leave-document-out", 0.5, 0.05)):
+            ("en: written unanswerable, full index", 0.25, 0.05),
+            ("en: leave-document-out", 0.6, 0.05)):
         recall, false = stored[name]
         assert recall >= floor_recall and false <= ceiling_false, (name, stored[name])
     for name, floor_recall, ceiling_false in (
-            ("nl: written unanswerable, full index", 0.9, 0.1),
-            ("nl: leave-document-out", 0.9, 0.1),
-            ("en: leave-document-out", 0.5, 0.25)):
+            ("nl: written unanswerable, full index", 0.95, 0.05),
+            ("nl: leave-document-out", 0.95, 0.05),
+            ("en: written unanswerable, full index", 0.45, 0.05),
+            ("en: leave-document-out", 0.7, 0.05)):
         recall, false = held_out[name]
         assert recall >= floor_recall and false <= ceiling_false, (name, held_out[name])
+    assert stored["brier"][0] <= 0.045 and held_out["brier"][0] <= 0.05

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,14 @@ from rag.evaluation import calibration
 from rag.evaluation.embedcache import CachedEmbedder
 from rag.evaluation.gold import GoldQuestion
 from rag.evaluation.relevance_fit import cross_validate, fit_model, predict, sample_weights
-from rag.evaluation.trustdata import ExampleBuilder, build_examples, fold_of, questions_to_embed
+from rag.evaluation.trustdata import (
+    PAIRS,
+    ExampleBuilder,
+    build_examples,
+    fold_of,
+    pair_examples,
+    questions_to_embed,
+)
 from rag.models.embed import HashingEmbedder
 from rag.store.index import in_memory_index
 from rag.types import ChunkSettings, DocRecord, Language
@@ -109,3 +117,27 @@ def test_cached_embedder_embeds_each_text_once(tmp_path: Path) -> None:
     np.testing.assert_array_equal(first, HashingEmbedder(64).embed_queries(["een", "twee", "een"]))
     assert cached.embed_documents(["een"]).shape == (1, 64)  # passages are cached apart
     assert cached.model_id == "hash:64" and cached.dim == 64
+
+
+def test_dev_pairs_become_answerable_and_left_out_examples(tmp_path: Path) -> None:
+    # Made-up pairs in the shape of ../shared/qa_pairs/dev.jsonl; pairs 3 and 4 share their
+    # answer, so they are one group and leave it out together.
+    answers = [f"De {w} wordt in 2025 {v} door het ministerie." for w, v in
+               (("brug", "gebouwd"), ("school", "gesloten"), ("haven", "uitgebreid"))]
+    questions = ("Wanneer wordt de brug gebouwd?", "Wanneer wordt de school gesloten?",
+                 "Wanneer wordt de haven uitgebreid?", "Wordt de haven groter?")
+    rows = [(q, answers[min(i, 2)], answers[(i + 1) % 3]) for i, q in enumerate(questions)]
+    pairs = tmp_path / "dev.jsonl"
+    pairs.write_text("".join(json.dumps({"question": q, "answer": a, "negative_answer": n}) + "\n"
+                             for q, a, n in rows), encoding="utf-8")
+    examples = pair_examples(pairs, CachedEmbedder(HashingEmbedder(256)))
+    full = [e for e in examples if e.view == "full"]
+    gone = [e for e in examples if e.view == "leave-out"]
+    assert len(full) == len(gone) == 4
+    assert all(e.answerable and e.source == PAIRS and not e.user for e in full)
+    assert not any(e.answerable or e.top_right for e in gone)
+    assert full[0].top_right  # its own answer ranks first
+    assert full[2].group == full[3].group  # one answer, one group
+    # Their own cell: the dev pairs do not take weight from self-retrieval or users.
+    weights = sample_weights(full + gone)
+    assert weights.sum() == pytest.approx(len(weights))

@@ -20,7 +20,7 @@ from rag.evaluation.gold import GoldQuestion
 from rag.evaluation.relevance_fit import predict
 from rag.evaluation.trustdata import Example, ExampleBuilder, build_examples
 from rag.models.embed import Embedder
-from rag.search.relevance import RelevanceModel
+from rag.search.relevance import RelevanceModel, question_key
 from rag.store.index import Index
 from rag.types import RELEVANCE_BANDS, Language, relevance_band
 
@@ -152,25 +152,91 @@ def _f(value: float) -> str:
     return "–" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
-def trust_report(index: Index, embedder: Embedder,
-                 gold_sets: Sequence[tuple[str, Sequence[GoldQuestion]]],
-                 model: RelevanceModel, small_indexes: bool = False) -> str:
-    """Abstention and calibration of ``model`` on gold sets over an index, its
-    leave-document-out views and (optionally) small indexes, as Markdown.
+@dataclass(frozen=True)
+class TrustReport:
+    """The figures of `trust_figures`: abstention per language and set and per kind, the
+    Brier score and reliability table, and the relevance labels' hit rates."""
 
-    These are the stored model's figures on whatever the gold sets are: held-out only for
-    questions and documents it was not trained on (see ``eval/train_relevance.py``).
+    title: str
+    in_sample: tuple[str, ...]  # the gold sets with questions the model was trained on
+    abstention: tuple[Abstention, ...]
+    kinds: dict[str, tuple[int, float]]
+    brier: float
+    reliability: tuple[Reliability, ...]
+    labels: dict[str, tuple[int, float]]
+    text: str  # all of it as Markdown
+
+    def markdown(self) -> str:
+        """The report as Markdown tables."""
+        return self.text
+
+    def to_json(self) -> dict[str, object]:
+        """The figures as one JSON-ready object (NaN as null)."""
+        def num(v: float) -> float | None:
+            return None if math.isnan(v) else round(v, 6)
+
+        return {
+            "title": self.title, "in_sample": list(self.in_sample),
+            "abstention": [{"slice": a.name, "answerable": a.n_answerable,
+                            "unanswerable": a.n_unanswerable, "precision": num(a.precision),
+                            "recall": num(a.recall), "false_refusals": num(a.false_refusal)}
+                           for a in self.abstention],
+            "refused_per_kind": {k: {"n": n, "refused": num(share)}
+                                 for k, (n, share) in self.kinds.items()},
+            "brier": num(self.brier),
+            "reliability": [{"low": r.low, "high": r.high, "n": r.n,
+                             "predicted": num(r.predicted), "observed": num(r.observed)}
+                            for r in self.reliability],
+            "labels": {k: {"hits": n, "share_that_answer": num(share)}
+                       for k, (n, share) in self.labels.items()},
+        }
+
+
+def trust_figures(index: Index, embedder: Embedder,
+                  gold_sets: Sequence[tuple[str, Sequence[GoldQuestion]]],
+                  model: RelevanceModel, small_indexes: bool = False) -> TrustReport | None:
+    """Abstention and calibration of ``model`` on gold sets over an index, its
+    leave-document-out views and (optionally) small indexes; None when no gold question
+    fits the index.
+
+    These are the stored model's figures on whatever the gold sets are: held out only for
+    questions it was not trained on. Sets holding questions it was trained on
+    (``model.trained_questions``) are named in ``in_sample`` and in the report; held-out
+    figures come from ``eval/train_relevance.py`` (cross-validation by document).
     """
     builder = ExampleBuilder(index, embedder)
     examples = build_examples(builder, gold_sets, self_retrieval=False,
                               small_indexes=small_indexes)
     if not examples:
-        return "No gold question fits this index.\n"
+        return None
     judged = predict(model, examples)
     names = ", ".join(name for name, _ in gold_sets)
-    text = markdown(examples, judged.probabilities, judged.refused,
-                    f"Relevance model on {names} ({len(examples)} searches)")
+    seen = set(model.trained_questions)
+    counts = {name: (sum(question_key(q.question) in seen for q in qs), len(qs))
+              for name, qs in gold_sets}
+    inside = tuple(name for name, (n, _) in counts.items() if n)
+    title = f"Relevance model on {names} ({len(examples)} searches)"
+    text = markdown(examples, judged.probabilities, judged.refused, title)
+    if inside:
+        sets = ", ".join(f"{counts[name][0]} of {counts[name][1]} in {name}" for name in inside)
+        text = text.replace("\n\n", f"\n\nIn-sample: the model was trained on these "
+                            f"questions ({sets}); held-out figures come from "
+                            "eval/train_relevance.py (cross-validation by document).\n\n", 1)
     labels = label_table(examples, judged.hits, relevance_band)
     rows = "".join(f"| {k} | {labels[k][0]} | {_f(labels[k][1])} |\n"
                    for k, _ in RELEVANCE_BANDS if k in labels)
-    return text + "\n| label (top 5 hits) | hits | share that answer |\n|---|---:|---:|\n" + rows
+    text += "\n| label (top 5 hits) | hits | share that answer |\n|---|---:|---:|\n" + rows
+    user = [i for i, e in enumerate(examples) if e.user]
+    p = [judged.probabilities[i] for i in user]
+    t = [examples[i].answerable for i in user]
+    return TrustReport(title, inside, tuple(by_language_and_set(examples, judged.refused)),
+                       by_kind(examples, judged.refused), brier(p, t),
+                       tuple(reliability(p, t)), labels, text)
+
+
+def trust_report(index: Index, embedder: Embedder,
+                 gold_sets: Sequence[tuple[str, Sequence[GoldQuestion]]],
+                 model: RelevanceModel, small_indexes: bool = False) -> str:
+    """`trust_figures` as Markdown."""
+    figures = trust_figures(index, embedder, gold_sets, model, small_indexes)
+    return figures.markdown() if figures else "No gold question fits this index.\n"

@@ -10,10 +10,13 @@ from pathlib import Path
 from rag.chunk import chunk_id
 from rag.errors import RagError
 from rag.evaluation.beir import BeirDataset
+from rag.search.filters import Filter
 from rag.types import Chunk, UnitKey
 
 KINDS = ("paraphrase", "topical", "crosslingual", "unanswerable")
 SELF_KIND = "self"
+# A gold line may narrow its search as a user does (`rag ask --year …`, the chat's filters).
+FILTER_FIELDS = ("vergaderjaar", "ministry", "party", "date_from", "date_to")
 
 
 class EvalError(RagError):
@@ -29,11 +32,22 @@ class GoldQuestion:
     doc_id: str | None
     vraag: tuple[int, ...]
     kind: str
+    filters: tuple[tuple[str, str], ...] = ()  # (field, value) of `FILTER_FIELDS`, if any
 
     @property
     def answerable(self) -> bool:
         """False for the questions the corpus has no answer to."""
         return self.doc_id is not None
+
+    @property
+    def where(self) -> Filter | None:
+        """The filter the question is searched with, as `rag ask` would apply it."""
+        if not self.filters:
+            return None
+        given = dict(self.filters)
+        return Filter(vergaderjaar=given.get("vergaderjaar"), ministry=given.get("ministry"),
+                      party=given.get("party"), date_from=given.get("date_from"),
+                      date_to=given.get("date_to"))
 
 
 def load_gold(path: Path) -> list[GoldQuestion]:
@@ -51,9 +65,19 @@ def load_gold(path: Path) -> list[GoldQuestion]:
         try:
             row = json.loads(line)
             q = GoldQuestion(str(row["id"]), str(row["question"]), row["doc_id"],
-                             tuple(int(v) for v in row["vraag"]), str(row["kind"]))
-        except (ValueError, KeyError, TypeError) as exc:
+                             tuple(int(v) for v in row["vraag"]), str(row["kind"]),
+                             tuple(sorted((str(k), str(v))
+                                          for k, v in (row.get("filters") or {}).items())))
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise EvalError(f"{where}: needs id, question, doc_id, vraag, kind ({exc})") from None
+        unknown = sorted({k for k, _ in q.filters} - set(FILTER_FIELDS))
+        if unknown:
+            raise EvalError(f"{where}: unknown filter {', '.join(unknown)}; use "
+                            f"{', '.join(FILTER_FIELDS)}")
+        try:
+            q.where  # noqa: B018  (a bad date or year is refused as `rag ask` refuses it)
+        except RagError as exc:
+            raise EvalError(f"{where}: {exc}") from None
         if q.kind not in KINDS:
             raise EvalError(f"{where}: kind must be one of {', '.join(KINDS)}")
         if (q.kind == "unanswerable") != (q.doc_id is None) or (q.doc_id is None) != (not q.vraag):
@@ -75,8 +99,6 @@ def self_retrieval_questions(chunks: Sequence[Chunk]) -> list[GoldQuestion]:
             out[chunk.unit] = GoldQuestion(chunk_id(chunk.doc_id, chunk.vraag, 1, 1), text,
                                            chunk.doc_id, chunk.vraag, SELF_KIND)
     return list(out.values())
-
-
 
 
 def beir_questions(dataset: BeirDataset) -> tuple[list[GoldQuestion], list[dict[str, float]]]:

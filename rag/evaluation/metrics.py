@@ -117,13 +117,14 @@ class AbstentionMetrics:
     ``false_abstention``: of the answerable questions, the share wrongly abstained on.
     """
 
-    threshold: float
+    threshold: float  # on the confidence; NaN when another rule decides (see ``rule``)
     n_unanswerable: int
     n_answerable: int
     precision: float
     recall: float
     f1: float
     false_abstention: float
+    rule: str = ""  # what decided, in words (the threshold, or the relevance model)
 
 
 def abstention_metrics(confidences: Sequence[float], unanswerable: Sequence[bool],
@@ -131,12 +132,14 @@ def abstention_metrics(confidences: Sequence[float], unanswerable: Sequence[bool
     """Abstain when confidence < ``threshold``; score that against the truth."""
     if len(confidences) != len(unanswerable):
         raise ValueError("one truth value per confidence")
-    return abstention_of([c < threshold for c in confidences], unanswerable, threshold)
+    return abstention_of([c < threshold for c in confidences], unanswerable, threshold,
+                         f"confidence < {threshold:.4f}, chosen on this set")
 
 
 def abstention_of(abstain: Sequence[bool], unanswerable: Sequence[bool],
-                  threshold: float = math.nan) -> AbstentionMetrics:
-    """Score abstention decisions against the truth (``threshold`` only for the report)."""
+                  threshold: float = math.nan, rule: str = "") -> AbstentionMetrics:
+    """Score abstention decisions against the truth (``threshold`` and ``rule``, what
+    decided, only for the report)."""
     if len(abstain) != len(unanswerable):
         raise ValueError("one truth value per decision")
     tp = sum(a and u for a, u in zip(abstain, unanswerable, strict=True))
@@ -148,7 +151,7 @@ def abstention_of(abstain: Sequence[bool], unanswerable: Sequence[bool],
     f1 = (2 * precision * recall / (precision + recall)
           if n_u and precision + recall > 0 else 0.0)
     return AbstentionMetrics(threshold, n_u, n_a, precision, recall, f1,
-                             fp / n_a if n_a else math.nan)
+                             fp / n_a if n_a else math.nan, rule)
 
 
 def calibrate_threshold(confidences: Sequence[float], unanswerable: Sequence[bool],

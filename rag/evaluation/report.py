@@ -27,12 +27,12 @@ def markdown_table(reports: Sequence[SetReport]) -> str:
                              + " | ".join(values) + " |")
     abst = [r for r in reports if r.abstention is not None]
     if abst:
-        lines += ["", "| set | retriever | threshold | unanswerable | precision | recall | F1 "
-                      "| answerable wrongly abstained |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+        lines += ["", "| set | retriever | decided by | unanswerable | precision | recall | F1 "
+                      "| answerable wrongly abstained |", "|---|---|---|---:|---:|---:|---:|---:|"]
         for rep in abst:
             a = rep.abstention
             assert a is not None
-            lines.append(f"| {rep.name} | {rep.retriever} | {a.threshold:.4f} | "
+            lines.append(f"| {rep.name} | {rep.retriever} | {a.rule} | "
                          f"{a.n_unanswerable} | {_f(a.precision)} | {_f(a.recall)} | "
                          f"{_f(a.f1)} | {_f(a.false_abstention)} |")
     return "\n".join(lines) + "\n"

@@ -77,7 +77,7 @@ def ask_all(searcher: Searcher, questions: Sequence[GoldQuestion],
         for q in batch:
             for retriever in retrievers:
                 try:
-                    answer: Answer | None = searcher.ask(q.question, k=DEPTH,
+                    answer: Answer | None = searcher.ask(q.question, k=DEPTH, where=q.where,
                                                          retriever=retriever)
                 except QueryError:
                     answer = None
@@ -116,8 +116,7 @@ def score_set(name: str, questions: Sequence[GoldQuestion], searcher: Searcher,
         answerable = [i for i, q in enumerate(questions) if q.answerable]
         curve = recall_curve([unit_rankings[i] for i in answerable],
                              [relevant[i] for i in answerable])
-        confidences = [a.confidence if a and a.confidence is not None else -math.inf
-                       for a in answers]
+        confidences = [_confidence(a) for a in answers]
         abstained = [a is None or a.abstained for a in answers]
         truth = [not q.answerable for q in questions]
         abstention = None
@@ -127,19 +126,43 @@ def score_set(name: str, questions: Sequence[GoldQuestion], searcher: Searcher,
                 abstention = abstention_metrics(confidences, truth, threshold)
                 abstained = [c < threshold for c in confidences]
             else:
-                abstention = abstention_of(abstained, truth, searcher.min_score or -math.inf)
-        results = tuple(
-            QuestionResult(
-                q.id, q.kind, retriever.value,
-                tuple((h.doc.doc_id, h.chunk.vraag, h.score)
-                      for h in (a.hits[:HITS_SHOWN] if a else ())),
-                first_relevant_rank(doc_rankings[i], {str(q.doc_id)}) if q.answerable else None,
-                first_relevant_rank(unit_rankings[i], relevant[i]) if q.answerable else None,
-                confidences[i], abstained[i])
-            for i, (q, a) in enumerate(zip(questions, answers, strict=True)))
+                cut = searcher.min_score if searcher.min_score is not None else math.nan
+                abstention = abstention_of(abstained, truth, cut, abstention_rule(searcher))
+        results = _results(questions, answers, retriever, abstained,
+                           [first_relevant_rank(doc_rankings[i], {str(q.doc_id)})
+                            if q.answerable else None for i, q in enumerate(questions)],
+                           [first_relevant_rank(unit_rankings[i], relevant[i])
+                            if q.answerable else None for i, q in enumerate(questions)])
         reports.append(SetReport(name, retriever.value, metrics, tuple(curve), abstention,
                                  results))
     return reports
+
+
+def abstention_rule(searcher: Searcher) -> str:
+    """What decides "nothing found" for ``searcher``, in words (for the report)."""
+    if searcher.min_score is not None:
+        return f"best cosine < {searcher.min_score:.4f}"
+    if searcher.relevance is not None:
+        cuts = ", ".join(f"{lang.value} {m.threshold:.3f}"
+                         for lang, m in searcher.relevance.languages.items())
+        return f"relevance model, P(answer) below {cuts}"
+    return "never"
+
+
+def _confidence(answer: Answer | None) -> float:
+    return answer.confidence if answer and answer.confidence is not None else -math.inf
+
+
+def _results(questions: Sequence[GoldQuestion], answers: Sequence[Answer | None],
+             retriever: Retriever, abstained: Sequence[bool], doc_ranks: Sequence[int | None],
+             vraag_ranks: Sequence[int | None]) -> tuple[QuestionResult, ...]:
+    """Every question's outcome: its top hits, where the right answer ranked, the decision."""
+    return tuple(
+        QuestionResult(q.id, q.kind, retriever.value,
+                       tuple((h.doc.doc_id, h.chunk.vraag, h.score)
+                             for h in (a.hits[:HITS_SHOWN] if a else ())),
+                       doc_ranks[i], vraag_ranks[i], _confidence(a), abstained[i])
+        for i, (q, a) in enumerate(zip(questions, answers, strict=True)))
 
 
 def relevant_units(q: GoldQuestion, units: set[UnitKey]) -> set[UnitKey]:
@@ -198,15 +221,8 @@ def beir_reports(name: str, dataset: BeirDataset, embedder: Embedder,
                                           for a in answers]
         m = retrieval_metrics(rankings, grades)
         curve = recall_curve(rankings, [set(g) for g in grades])
-        results = tuple(
-            QuestionResult(q.id, q.kind, retriever.value,
-                           tuple((h.doc.doc_id, (), h.score)
-                                 for h in (a.hits[:HITS_SHOWN] if a else ())),
-                           first_relevant_rank(rankings[i], set(grades[i])),
-                           first_relevant_rank(rankings[i], set(grades[i])),
-                           a.confidence if a and a.confidence is not None else -math.inf,
-                           False)
-            for i, (q, a) in enumerate(zip(questions, answers, strict=True)))
+        ranks = [first_relevant_rank(r, set(g)) for r, g in zip(rankings, grades, strict=True)]
+        results = _results(questions, answers, retriever, [False] * len(answers), ranks, ranks)
         reports.append(SetReport(name, retriever.value, {"passage": {"all": m}}, tuple(curve),
                                  None, results))
     return reports

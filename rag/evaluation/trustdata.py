@@ -11,8 +11,10 @@ Every example is one question searched over one *view* of an index (all of it, o
   document), so the model also learns how margins behave when few documents compete.
 
 The questions are the gold sets and, optionally, every parsed question as its own query
-(self-retrieval). Examples keep the top hit's features and which document the question is
-about (``group``), so cross-validation can keep a document's questions together.
+(self-retrieval) and the dev pairs (`pair_examples`: each question over an index of the
+pairs' answers, with and without its own answer). Examples keep the top hit's features and
+which document the question is about (``group``), so cross-validation can keep a
+document's questions together.
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import random
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from rag.errors import QueryError
+from rag.evaluation.beir import pairs_to_beir
 from rag.evaluation.embedcache import CachedEmbedder
 from rag.evaluation.gold import GoldQuestion, self_retrieval_questions
 from rag.models.embed import Embedder
@@ -34,9 +38,11 @@ from rag.search.relevance import feature_values
 from rag.search.searcher import Searcher
 from rag.store.index import Index, in_memory_index
 from rag.store.lexical import LexicalIndex, LexicalSettings, tokenize
-from rag.types import Language
+from rag.types import Chunk, ChunkSettings, DocRecord, DocumentMeta, Language
 
 USER_KINDS = ("paraphrase", "topical", "crosslingual", "unanswerable")
+PAIRS = "dev-pairs"  # source and kind of the examples `pair_examples` makes
+PAIR_GROUPS = 20  # leave-out views of the pairs: each leaves out the answers of a 20th
 HITS_KEPT = 5  # hits per example whose features train the per-hit relevance model
 SUB_SIZES = (3, 10, 30)  # documents per random small index
 SUB_REPEATS = {3: 6, 10: 6, 30: 4}
@@ -220,4 +226,35 @@ def _small_index_examples(builder: ExampleBuilder, questions: Sequence[_Question
             if rng.random() < share:
                 picked.append((q, inside))
         out += builder.run(name, rows, picked)
+    return out
+
+
+def pair_examples(pairs_file: Path, embedder: Embedder, limit: int | None = None
+                  ) -> list[Example]:
+    """The dev pairs as examples: each question searched over an index of every pair's
+    answer (and negative answer), answerable; and over the same index without its own
+    answer, unanswerable but on the subject. A pair's group is its answer, so questions
+    sharing an answer stay in one cross-validation fold; the leave-out views each leave out
+    the answers of one of ``PAIR_GROUPS`` groups (by the same hash as the folds).
+
+    The passages are answers only (no question text before them, unlike the corpus): the
+    model learns from them how an answer that fits, and one that does not, scores.
+    """
+    dataset = pairs_to_beir(pairs_file, limit)
+    settings = ChunkSettings()
+    chunks = [Chunk(pid, pid, (1,), 1, 1, "", text) for pid, (_, text) in dataset.corpus.items()]
+    vectors = embedder.embed_documents([c.passage(settings) for c in chunks])
+    documents = [DocRecord(c.doc_id, c.doc_id, DocumentMeta()) for c in chunks]
+    index = in_memory_index(chunks, documents, vectors, embedder.model_id, settings)
+    builder = ExampleBuilder(index, embedder)
+    questions = [_Question(GoldQuestion(qid, text, next(iter(dataset.qrels[qid])), (1,), PAIRS),
+                           PAIRS) for qid, text in dataset.queries.items()]
+    builder.embedder.embed_queries(questions_to_embed(builder, [(PAIRS, [q.gold for q in
+                                                                         questions])], False))
+    out = builder.run("full", np.arange(len(chunks)), [(q, True) for q in questions])
+    for g in range(PAIR_GROUPS):
+        mine = [q for q in questions if fold_of(q.group, PAIR_GROUPS) == g]
+        gone = {q.gold.doc_id for q in mine}
+        rows = np.array([i for i, c in enumerate(chunks) if c.doc_id not in gone])
+        out += builder.run("leave-out", rows, [(q, False) for q in mine])
     return out

@@ -6,8 +6,9 @@ modification time are those recorded is not opened at all; a file whose stamp ch
 whose bytes did not (a copy, a ``touch``) is read and hashed but not parsed; only new and
 edited files are parsed. The cache is kept with the index (one per generation, written by
 the build) and is valid only for the parser it was made by: :data:`PARSER_VERSION` is a hash
-of the ingest code itself, so any change to it invalidates every entry without anyone
-having to remember a version number.
+of the ingest code itself and of the versions of the libraries that read the files (an
+upgraded pypdf extracts other text), so any change to either invalidates every entry without
+anyone having to remember a version number.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from importlib import metadata
 from pathlib import Path
 
 from rag.types import DocKind, Document, DocumentMeta, QABlock
@@ -23,6 +25,8 @@ from rag.types import DocKind, Document, DocumentMeta, QABlock
 _PACKAGE = Path(__file__).resolve().parents[1]
 # Everything a parse depends on: the readers and parser, and the modules they use.
 _PARSER_SOURCES = ("ingest/*.py", "types.py", "names.py", "dutch.py", "government.py")
+# The libraries whose output the parser sees: PDF, Word and HTML/XML reading.
+_READER_LIBRARIES = ("pypdf", "python-docx", "lxml")
 
 
 def source_hash(patterns: Iterable[str]) -> str:
@@ -35,7 +39,24 @@ def source_hash(patterns: Iterable[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-PARSER_VERSION = source_hash(_PARSER_SOURCES)
+def _library_versions(names: Iterable[str]) -> str:
+    """``name==version`` of each installed reader library (``name==none`` when absent)."""
+    versions = []
+    for name in names:
+        try:
+            versions.append(f"{name}=={metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            versions.append(f"{name}==none")
+    return ",".join(versions)
+
+
+def parser_version() -> str:
+    """A short hash of the parsing code and the reader libraries' versions."""
+    key = f"{source_hash(_PARSER_SOURCES)}:{_library_versions(_READER_LIBRARIES)}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+PARSER_VERSION = parser_version()
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ Folder rules (predictable, documented in the README):
 - files are visited recursively in sorted path order, a folder's own files before its
   subfolders, at any depth;
 - hidden files and folders (name starting with ".") are not read; each is reported as skipped
-  (a hidden folder once, not its contents);
+  (a hidden folder once, not its contents), except the state folder of ``rag fetch``, known
+  by the marker it writes there (:func:`rag.ingest.sidecar.is_fetch_state`), which is passed
+  over in silence;
 - a symlinked file is read (its target's content under the link's name); a symlinked folder is
   not followed (no loops, no escaping the corpus) and is reported; a broken or looping link is
   reported as unreadable, and so is a folder that cannot be listed;
-- names are stored and shown in :func:`rag.names.printable` form, so a name that is not
-  UTF-8 or holds a newline is indexed like any other;
+- names are stored and shown in :func:`rag.names.stored_name` form, so a name that is not
+  UTF-8 or holds a newline is indexed like any other, and two names never become one;
 - files of other types are reported as unsupported;
 - a sidecar ``X.meta.json`` (written by ``rag fetch``) is read with its document ``X.pdf``,
   ``X.xml`` … in the same folder and merged into its metadata, the sidecar winning over the
@@ -44,8 +46,14 @@ from rag.ingest.readers import (
     read_file,
     reader_for,
 )
-from rag.ingest.sidecar import SIDECAR_SUFFIX, is_sidecar, merge_sidecar, sidecar_for
-from rag.names import printable
+from rag.ingest.sidecar import (
+    SIDECAR_SUFFIX,
+    is_fetch_state,
+    is_sidecar,
+    merge_sidecar,
+    sidecar_for,
+)
+from rag.names import printable, stored_name
 from rag.types import DocKind, Document, Skipped
 
 _NOT_INDEXED = {
@@ -92,7 +100,8 @@ def _walk(base: Path) -> Iterator[tuple[Path, str | None]]:
         if not is_dir[entry.name]:
             continue
         if entry.name.startswith("."):
-            yield base / entry.name, "hidden folder, not read"
+            if not is_fetch_state(base / entry.name):
+                yield base / entry.name, "hidden folder, not read"
         elif entry.is_symlink():
             yield base / entry.name, "symlinked folder, not followed"
         else:
@@ -145,8 +154,8 @@ class _Entry:
 def _entries(folder: Path) -> Iterator[_Entry]:
     for path, reason in walk_corpus(folder):
         # Names are stored and shown in printable form (bytes that are not UTF-8, newlines,
-        # control characters escaped); the real path is only used to read the file.
-        source = printable(path.relative_to(folder).as_posix())
+        # control characters escaped, one-to-one); the real path is only used to read the file.
+        source = stored_name(path.relative_to(folder).as_posix())
         if reason is not None:
             yield _Entry(path, source, reason)
             continue
@@ -214,11 +223,11 @@ def _parse(entry: _Entry, cache: ParseCache, max_bytes: int) -> Parsed:
     cached = cache.by_stamp(entry.source, size, mtime_ns)
     if cached is not None:
         return cached
-    doc_id = printable(entry.path.stem)
+    doc_id = stored_name(entry.path.stem)
     try:
         data = read_file(entry.path, max_bytes)
     except ParseError as exc:
-        return Parsed(entry.source, size, mtime_ns, "", None, _reason(exc, entry.source))
+        return Parsed(entry.source, size, mtime_ns, "", None, _reason(exc, entry))
     digest = hashlib.sha256(data).hexdigest()
     same = cache.by_content(entry.source, digest)
     if same is not None:  # the same bytes under the same id (touched, or moved)
@@ -229,7 +238,7 @@ def _parse(entry: _Entry, cache: ParseCache, max_bytes: int) -> Parsed:
     try:
         doc = load_bytes(data, entry.path.suffix, doc_id, entry.source)
     except ParseError as exc:
-        return Parsed(entry.source, size, mtime_ns, digest, None, _reason(exc, entry.source))
+        return Parsed(entry.source, size, mtime_ns, digest, None, _reason(exc, entry))
     return Parsed(entry.source, size, mtime_ns, digest, doc)
 
 
@@ -244,10 +253,14 @@ def _with_sidecar(doc: Document, path: Path) -> Document:
         return replace(doc, anomalies=(*doc.anomalies, f"sidecar ignored: {exc}"))
 
 
-def _reason(exc: ParseError, source: str) -> str:
-    """The error message without the file name the skip list already shows."""
+def _reason(exc: ParseError, entry: _Entry) -> str:
+    """The error message without the file name the skip list already shows (as the readers
+    name it: the stored path, or the file's own name as shown)."""
     message = str(exc)
-    return message.removeprefix(f"{source.rsplit('/', 1)[-1]}: ") or message
+    for name in (entry.source, entry.source.rsplit("/", 1)[-1], printable(entry.path.name)):
+        if message.startswith(f"{name}: ") and len(message) > len(name) + 2:
+            return message[len(name) + 2:]
+    return message
 
 
 def _dedupe(documents: list[Document]) -> tuple[list[Document], list[Skipped]]:

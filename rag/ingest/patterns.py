@@ -12,8 +12,15 @@ from rag.dutch import MONTHS
 NUMBERS = r"\d{1,3}(?:\s*(?:,|en|t/m|tot en met|[-–])\s*\d{1,3})*"
 # A zaak (question set) number: "2024Z18435" (sometimes written with a space: "2024Z 18435").
 ZAAK = re.compile(r"\b(\d{4})Z\s?(\d{5})\b")
-# An official Aanhangsel id: "ah-tk-20232024-2096" (Tweede Kamer) or "ah-ek-…" (Eerste Kamer).
-OFFICIAL_ID = re.compile(r"^[a-z]{2}-[te]k-(\d{4})(\d{4})-(\d+)$")
+# The publication ids of officielebekendmakingen.nl, each defined here once (`rag.opendata.ids`
+# derives and checks them). An Aanhangsel id: "ah-tk-20232024-2096" (Tweede Kamer) or
+# "ah-ek-…" (Eerste Kamer); groups: the two years of the vergaderjaar, the number (no
+# leading zero, as published).
+OFFICIAL_ID = re.compile(r"^ah-(?:tk|ek)-(\d{4})(\d{4})-([1-9]\d{0,4})$")
+# A newer serial Aanhangsel id, published as PDF only: "ah-1271549".
+SERIAL_ID = re.compile(r"^ah-([1-9]\d{5,8})$")
+# A question set as published: "kv-tk-2024Z18435" (house, year, number).
+QUESTION_SET_ID = re.compile(r"^kv-(tk|ek)-(\d{4})Z(\d{5})$", re.I)
 # Any official publication id on a line of its own (page footers): "ah-tk-…", "kv-tk-2024Z…".
 PUBLICATION_ID = re.compile(r"^[a-z]{2}-[te]k-\S+$")
 YEARS = re.compile(r"(\d{4})\s*[–-]\s*(\d{4})")

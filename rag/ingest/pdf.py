@@ -9,13 +9,16 @@ the build summary names it instead of treating it as whole. Signs of damage:
   cut off: pypdf silently shows the older, shorter revision);
 - pypdf repairing the file's structure while reading (its warnings about the xref table,
   the startxref pointer or a missing end-of-file marker);
-- pages whose text cannot be extracted (the others are kept).
+- pages whose text cannot be extracted (the others are kept);
+- no end-of-file marker at the end: the file was cut off, and is read with its ending
+  supplied (`read_pdf`).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +30,9 @@ MAX_PDF_PAGES = 500
 # pypdf warnings that mean it had to repair the file's structure (not font or text notes)
 _REPAIRS = ("xref", "startxref", "eof marker", "trailer", "object stream", "rebuild",
             "invalid parent", "wrong pointing", "not defined", "previous trailer")
+# "3 0 obj << /Type /Catalog": the object a trailer's /Root names (within one object)
+_CATALOG = re.compile(rb"(\d+)\s+(\d+)\s+obj\s*<<(?:(?!endobj).){0,2000}?/Type\s*/Catalog\b",
+                      re.S)
 
 
 class _Collect(logging.Handler):
@@ -57,14 +63,49 @@ def _pypdf_warnings() -> Iterator[_Collect]:
 
 def read_pdf(data: bytes, name: str) -> Extracted:
     """The text layer of a PDF, pages joined by :data:`PAGE_BREAK`; refuses encrypted,
-    scanned and unreadable files."""
+    scanned and unreadable files.
+
+    A file cut off before its end-of-file marker (a download that stopped) usually cannot
+    be opened: its cross-reference table and trailer are at the end. It is read again with
+    an ending supplied (`_completions`), so the pages that are there are indexed and the file
+    is named damaged; if that fails too, the first error stands.
+    """
+    if not data.startswith(b"%PDF"):
+        raise ParseError(f"{name}: not a PDF (no %PDF header)")
+    try:
+        return _read(data, name, cut_off=False)
+    except ParseError as first:
+        if b"%%EOF" in data[-1024:]:
+            raise
+        for completed in _completions(data):
+            try:
+                return _read(completed, name, cut_off=True)
+            except ParseError:
+                continue
+        raise first from None
+
+
+def _completions(data: bytes) -> Iterator[bytes]:
+    """A cut-off PDF with what it lacks supplied, from least to most: the end-of-file
+    marker alone; then its objects up to the last complete one, with a trailer naming the
+    document catalog found among them and a cross-reference pointer pypdf cannot use, so
+    that it rebuilds the table from the objects present."""
+    yield data + b"\n%%EOF\n"
+    catalogs = list(_CATALOG.finditer(data))
+    last = data.rfind(b"endobj")
+    if catalogs and last > catalogs[-1].start():  # the last: an update's catalog wins
+        number, generation = (g.decode() for g in catalogs[-1].groups())
+        yield data[:last + len(b"endobj")] + (
+            f"\ntrailer\n<< /Root {number} {generation} R >>\nstartxref\n0\n%%EOF\n".encode())
+
+
+def _read(data: bytes, name: str, cut_off: bool) -> Extracted:
+    """Read the pages of ``data``; ``cut_off`` when its ending was supplied."""
     try:
         import pypdf
         from pypdf.errors import FileNotDecryptedError, PdfReadError
     except ImportError as exc:  # pragma: no cover - pypdf is a declared dependency
         raise ParseError(f"{name}: reading PDFs needs pypdf (pip install pypdf)") from exc
-    if not data.startswith(b"%PDF"):
-        raise ParseError(f"{name}: not a PDF (no %PDF header)")
     try:
         with _pypdf_warnings() as warnings:
             reader = pypdf.PdfReader(io.BytesIO(data))
@@ -96,7 +137,8 @@ def read_pdf(data: bytes, name: str) -> Extracted:
         # a scan carries at most a stray page number or stamp in its text layer
         raise ParseError(f"{name}: no text layer (scanned PDF? {letters} letters on "
                          f"{len(pages)} pages); run OCR on it first")
-    return Extracted(text, damage=_damage(data, len(pages), failed, warnings.messages))
+    return Extracted(text, damage=_damage(data, len(pages), failed, warnings.messages,
+                                          cut_off))
 
 
 def _extract_pages(reader: object, name: str) -> tuple[list[str], int]:
@@ -114,15 +156,17 @@ def _extract_pages(reader: object, name: str) -> tuple[list[str], int]:
     return texts, failed
 
 
-def _damage(data: bytes, n_pages: int, failed: int, warnings: list[str]) -> str | None:
+def _damage(data: bytes, n_pages: int, failed: int, warnings: list[str],
+            cut_off: bool = False) -> str | None:
     """What is missing from a PDF that could be read, or None when it is whole."""
     end = data.rfind(b"%%EOF")
     trailing = len(data.rstrip(b" \t\r\n\x00")) - (end + len(b"%%EOF")) if end >= 0 else 0
     repaired = [w for w in warnings if any(word in w.lower() for word in _REPAIRS)]
-    if not (trailing > 0 or repaired or failed):
+    if not (cut_off or trailing > 0 or repaired or failed):
         return None
     read = n_pages - failed
-    causes = []
+    causes = ["the file ends before its end-of-file marker, so it was cut off"] if cut_off \
+        else []
     if trailing > 0:
         causes.append(f"{trailing:,} bytes after the last complete revision, "
                       "so the file was cut off or half updated")

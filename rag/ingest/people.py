@@ -27,7 +27,10 @@ _GROUP_WORD = re.compile(r"^(?:beiden|allen|allebei|alle\s+drie|alle\s+vier)\s+"
 _PAREN = re.compile(r"\(([^()]*)\)")
 _SPLIT_NAMES = re.compile(r"\s*,\s*|\s+en\s+")
 _TITLE = r"(?:[Mm]inister(?:-[Pp]resident)?|[Ss]taatssecretaris|[Ss]ecretaris)"
-_TITLE_AT_START = re.compile(r"(?i)minister-president|minister|staatssecretaris|secretaris")
+# The offices that sign an answer, at the start of a phrase: "Minister", "minister-president",
+# "Staatssecretaris". The one definition of the roles: `rag.ingest.sidecar` and
+# `rag.opendata.entity` read the open data's ``Functie`` ("minister van Financiën") with it.
+ROLE = re.compile(r"(?i)minister-president|minister|staatssecretaris|secretaris")
 _ANSWERER = re.compile(
     rf"(?<![\w-])(?P<who>{_TITLE}\b[^()]*?)\s*\((?P<ministry>[^()]+?)(?:\)|\s*$)"
 )
@@ -73,7 +76,7 @@ def answerers_and_ministries(
     ministries: list[str] = []
     for m in _ANSWERER.finditer(main):
         who = re.sub(r"\s+(?:en\s+)?van$", "", _tidy(m.group("who")))
-        title = _TITLE_AT_START.match(who)
+        title = ROLE.match(who)
         role = title.group(0).lower() if title else who.split()[0].lower()
         name = _tidy(who[title.end():] if title else " ".join(who.split()[1:]))
         ministry = expand_ministry(_tidy(m.group("ministry")))

@@ -15,9 +15,15 @@ How the open-data fields become :class:`~rag.types.DocumentMeta` fields:
   ``asked_by`` ("het lid Klaver (GroenLinks-PvdA)"), ``askers`` (surnames), ``parties``;
 - those asked (``ZaakActor`` "Gericht aan", ``Functie``) -> ``asked_to``;
 - the signing ministers (``DocumentActor`` with a ``Functie`` such as "minister van
-  Buitenlandse Zaken") -> ``answered_by`` ("Minister Bruins Slot (Buitenlandse Zaken)"),
-  ``answerers``; ``ministries`` answering first, then those asked;
+  Buitenlandse Zaken") -> ``answerers`` (role, surname, ministry), built from the structured
+  rows and never read back from text; ``answered_by`` ("Minister Bruins Slot (Buitenlandse
+  Zaken)") is written from those answerers, and ``ministries`` lists theirs first, then those
+  of the people asked;
 - ``official_urls.html`` -> ``official_url``, the Tweede Kamer ``Id`` -> ``tk_document_id``.
+
+Fetch also keeps its bookkeeping in the corpus folder, in a hidden folder that carries
+:data:`FETCH_MARKER`; :func:`is_fetch_state` recognises it by that marker, so that the build
+passes over it without reporting it (a user's own hidden folders are still reported).
 """
 
 from __future__ import annotations
@@ -29,17 +35,20 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ParseError
-from rag.ingest.people import answerers_and_ministries, ministries_addressed
-from rag.types import DocumentMeta
+from rag.government import expand_ministry
+from rag.ingest.patterns import ISO_DATE, YEARS
+from rag.ingest.people import ROLE, ministries_addressed
+from rag.types import Answerer, DocumentMeta
 
 SIDECAR_SUFFIX = ".meta.json"
 FORMAT = "vraagbaak-opendata/1"
 MAX_SIDECAR_BYTES = 1024 * 1024
-_YEAR = re.compile(r"^(\d{4})\s*[-–]\s*(\d{4})$")
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ROLE = re.compile(r"^(?P<role>minister-president|minister|staatssecretaris)\b"
-                   r"(?:\s+(?:van|voor)\s+(?P<portfolio>.+))?$", re.I)
+# The file rag fetch writes into its state folder, and the first line it writes there.
+FETCH_MARKER = "FETCH-STATE"
+FETCH_MARKER_LINE = b"vraagbaak rag fetch state"
 _INITIALS = re.compile(r"^(?:[A-Z][a-z]{0,2}\.)+$")
+_GIVEN_NAME = re.compile(r"\s*\([^()]*\)")  # "A.P.C. (Tony) van Dijck": the name in use
+_PORTFOLIO = re.compile(r"\s+(?:van|voor)\s+(?P<portfolio>.+)$")
 
 
 def sidecar_for(path: Path) -> Path:
@@ -52,10 +61,24 @@ def is_sidecar(name: str) -> bool:
     return name.lower().endswith(SIDECAR_SUFFIX)
 
 
+def is_fetch_state(folder: Path) -> bool:
+    """True for the state folder of `rag fetch`: it holds :data:`FETCH_MARKER` (a regular
+    file, not a link) starting with :data:`FETCH_MARKER_LINE`."""
+    marker = folder / FETCH_MARKER
+    try:
+        if marker.is_symlink() or not marker.is_file():
+            return False
+        with marker.open("rb") as fh:
+            return fh.read(len(FETCH_MARKER_LINE)) == FETCH_MARKER_LINE
+    except OSError:
+        return False
+
+
 def surname(naam: str) -> str:
     """The surname as a citation writes it: ``"J.Z.C.M. Klaver"`` -> ``"Klaver"``,
-    ``"H. van der Plas"`` -> ``"Van der Plas"``."""
-    words = naam.split()
+    ``"H. van der Plas"`` -> ``"Van der Plas"``, ``"A.P.C. (Tony) van Dijck"`` ->
+    ``"Van Dijck"`` (the open data puts the name in use in brackets)."""
+    words = _GIVEN_NAME.sub("", naam).split()
     while len(words) > 1 and _INITIALS.match(words[0]):
         words = words[1:]
     text = " ".join(words)
@@ -75,30 +98,37 @@ def _asked_by(indieners: list[dict[str, Any]]) -> str | None:
     return ("het lid " if len(parts) == 1 else "de leden ") + _join(parts)
 
 
-def _answered_by(signatories: list[dict[str, Any]]) -> str | None:
+def _signatory(person: dict[str, Any]) -> tuple[Answerer, str] | None:
+    """A signatory row as an :class:`Answerer` with the whole portfolio ("Volksgezondheid,
+    Welzijn en Sport – Jeugd, Preventie en Sport"), or None when the row names no one in
+    office or no ministry."""
+    functie = " ".join(str(person.get("functie") or "").split())
+    naam = person.get("naam")
+    m = ROLE.match(functie)
+    if not (m and isinstance(naam, str) and naam.strip()):
+        return None
+    role, rest = m.group(0).lower(), functie[m.end():]
+    if portfolio := _PORTFOLIO.match(rest):
+        ministry = expand_ministry(portfolio["portfolio"])
+    elif not rest and role == "minister-president":
+        ministry = "Algemene Zaken"
+    else:  # "ministerie …", or an office without a portfolio
+        return None
+    main = re.split(r"\s+[–-]\s+", ministry)[0]  # the ministry, not its sub-portfolio
+    return Answerer(role, surname(naam), main), ministry
+
+
+def _answered_by(signed: dict[Answerer, str]) -> str:
     """``Minister Bruins Slot (Buitenlandse Zaken)``, joined with " en van " for several, as
-    the Aanhangsel intro writes it (and as `rag.ingest.people` reads it)."""
-    phrases = []
-    for person in signatories:
-        m = _ROLE.match(" ".join(str(person.get("functie") or "").split()))
-        if not (m and person.get("naam")):
-            continue
-        who = f"{m['role'][:1].upper()}{m['role'][1:].lower()} {surname(person['naam'])}"
-        phrases.append(f"{who} ({m['portfolio']})" if m["portfolio"] else who)
-    return " en van ".join(phrases) if phrases else None
-
-
-def _ministries(functions: list[str]) -> list[str]:
-    found: list[str] = []
-    for functie in functions:
-        found.extend(ministries_addressed("de " + functie))
-    return found
+    the Aanhangsel intro writes it (with the whole portfolio)."""
+    return " en van ".join(f"{a.role[:1].upper()}{a.role[1:]} {a.name} ({portfolio})"
+                           for a, portfolio in signed.items())
 
 
 def meta_fields(data: dict[str, Any]) -> dict[str, Any]:
     """The DocumentMeta fields a sidecar states (see the module docstring)."""
     values: dict[str, Any] = {}
-    if m := _YEAR.match(str(data.get("vergaderjaar") or "")):
+    if m := YEARS.fullmatch(str(data.get("vergaderjaar") or "").strip()):
         values["vergaderjaar"] = f"{m[1]}–{m[2]}"
     if isinstance(data.get("ah_nr"), int) and data["ah_nr"] > 0:
         values["ah_nr"] = data["ah_nr"]
@@ -107,9 +137,9 @@ def meta_fields(data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(data.get(key), str) and data[key].strip():
             values[field] = " ".join(data[key].split())
     received = data.get("datum_ontvangst") or data.get("datum")
-    if isinstance(received, str) and _ISO.match(received):
+    if isinstance(received, str) and ISO_DATE.match(received):
         values["date_received"] = received
-    if isinstance(data.get("vragen_ingediend"), str) and _ISO.match(data["vragen_ingediend"]):
+    if isinstance(data.get("vragen_ingediend"), str) and ISO_DATE.match(data["vragen_ingediend"]):
         values["date_submitted"] = data["vragen_ingediend"]
     indieners = [p for p in data.get("indieners") or [] if isinstance(p, dict)]
     if asked_by := _asked_by(indieners):
@@ -122,13 +152,16 @@ def meta_fields(data: dict[str, Any]) -> dict[str, Any]:
     asked = [p for p in data.get("gericht_aan") or [] if isinstance(p, dict) and p.get("functie")]
     if asked:
         values["asked_to"] = "de " + _join([" ".join(p["functie"].split()) for p in asked])
-    signatories = [p for p in data.get("ondertekenaars") or [] if isinstance(p, dict)]
-    answered_by = _answered_by(signatories)
-    if answered_by:
-        values["answered_by"] = answered_by
-        values["answerers"] = answerers_and_ministries(answered_by)[0]
-    ministries = _ministries([str(p.get("functie") or "") for p in signatories]
-                             + [p["functie"] for p in asked])
+    signed: dict[Answerer, str] = {}  # in the order signed, each once, with the portfolio
+    for person in data.get("ondertekenaars") or []:
+        if isinstance(person, dict) and (found := _signatory(person)):
+            signed.setdefault(*found)
+    if signed:
+        values["answered_by"] = _answered_by(signed)
+        values["answerers"] = tuple(signed)
+    ministries = list(signed.values())
+    for person in asked:
+        ministries.extend(ministries_addressed("de " + person["functie"]))
     if ministries:
         values["ministries"] = tuple(dict.fromkeys(ministries))
     return values

@@ -1,8 +1,15 @@
 """The `rag fetch` and `rag sync` commands: parse options, run, print the summary.
 
 Registered on the `rag` group by :mod:`rag.cli`; the group turns the library's typed errors
-into one line on stderr and exit code 1. A run in which some documents failed prints them
-with their reasons, then exits 1 as well, so a nightly job notices; the next run retries them.
+into one line on stderr and exit code 1. The exit code of a run:
+
+- 1 when some documents failed for a reason that may pass (the network, a server error, a
+  file that did not verify): they are printed with their reasons and the next run tries them
+  again, so a nightly job notices;
+- 0 otherwise, also when some documents cannot be fetched as the open data lists them (no
+  Aanhangselnummer or publication id to name the file, an unreadable row, no file of a
+  readable type): those are printed too, recorded in the folder's state, and tried again
+  only once the Tweede Kamer changes their record, because trying again cannot help before.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import Any
 import click
 
 from rag.config import DEFAULT_INDEX_DIR, DEFAULT_MODEL
-from rag.opendata.ids import PUBLICATIONS_URL, TK_API_URL
+from rag.opendata.ids import PUBLICATIONS_URL, TK_API_URL, USER_AGENT
 
 KIND_NAMES = ("answers", "notices")  # the keys of rag.opendata.entity.KINDS
 
@@ -41,24 +48,32 @@ def fetch_options(command: Callable[..., Any]) -> Callable[..., Any]:
                      help="Folder to fill: DIR/<vergaderjaar>/<id>.<ext> plus <id>.meta.json "
                           "(env RAG_FETCH_DIR)."),
         click.option("--since", type=_DATE, metavar="YYYY-MM-DD",
-                     help="Only documents dated on or after this day (default: all, from "
-                          "September 2008)."),
+                     help="Only documents dated on or after this day, in Dutch time "
+                          "(default: all, from September 2008)."),
         click.option("--until", type=_DATE, metavar="YYYY-MM-DD",
-                     help="Only documents dated on or before this day."),
+                     help="Only documents dated on or before this day, in Dutch time."),
         click.option("--limit", type=click.IntRange(1), metavar="N",
                      help="Stop after N downloads; the next run continues from there."),
         click.option("--kinds", default="answers", show_default=True, callback=_kinds,
                      envvar="RAG_FETCH_KINDS", metavar="answers,notices",
-                     help="Answers (incl. 'nader') and/or postponement notices."),
+                     help="Answers (incl. 'nader') and/or postponement notices (env "
+                          "RAG_FETCH_KINDS)."),
         click.option("--api-url", default=TK_API_URL, show_default=True,
                      envvar="RAG_TK_API_URL", help="Tweede Kamer OData v4 root (env "
                      "RAG_TK_API_URL)."),
         click.option("--publications-url", default=PUBLICATIONS_URL,
                      show_default=True, envvar="RAG_KOOP_URL",
-                     help="officielebekendmakingen.nl root for XML/PDF (env RAG_KOOP_URL)."),
+                     help="Where to download official XML/PDF files the Tweede Kamer does "
+                          "not list (a mirror or proxy of officielebekendmakingen.nl; the "
+                          "sidecars always link to the official site) (env RAG_KOOP_URL)."),
         click.option("--rate", type=click.FloatRange(min=0.01), default=3.0,
                      show_default=True, envvar="RAG_FETCH_RATE",
-                     help="Requests per second, all services together (env RAG_FETCH_RATE)."),
+                     help="Requests per second to each host, redirects included (env "
+                          "RAG_FETCH_RATE)."),
+        click.option("--user-agent", default=USER_AGENT, show_default=True,
+                     envvar="RAG_FETCH_USER_AGENT",
+                     help="The User-Agent header: name yourself, e.g. with a contact address "
+                          "(env RAG_FETCH_USER_AGENT)."),
         click.option("--retries", type=click.IntRange(0, 20), default=4, show_default=True,
                      envvar="RAG_FETCH_RETRIES",
                      help="Retries of a request after a 429, 5xx, timeout or dropped "
@@ -79,30 +94,38 @@ def _day(value: datetime | None) -> date | None:
 
 def _run(target: Path, since: datetime | None, until: datetime | None, limit: int | None,
          kinds: tuple[str, ...], api_url: str, publications_url: str, rate: float,
-         retries: int, timeout: float) -> Any:
+         user_agent: str, retries: int, timeout: float) -> Any:
     """Run one fetch with a progress bar on stderr, print its summary; returns the report."""
     from rag.opendata.fetch import FetchOptions, run_fetch
     from rag.opendata.http import Client, HttpSettings
 
     if since and until and until < since:
         raise click.UsageError("--until is before --since")
+    if not user_agent.strip() or any(c in user_agent for c in "\r\n"):
+        raise click.UsageError("--user-agent must be one non-empty line")
     options = FetchOptions(target, kinds, _day(since), _day(until), limit, api_url,
                            publications_url)
     progress = _Progress()
     try:
-        with Client(HttpSettings(rate=rate, attempts=retries + 1, timeout=timeout)) as client:
+        settings = HttpSettings(rate=rate, attempts=retries + 1, timeout=timeout,
+                                user_agent=user_agent.strip())
+        with Client(settings) as client:
             report = run_fetch(options, client, progress)
     finally:
         progress.close()
     click.echo(f"Listed {report.listed} documents: {report.new} new, {report.changed} changed, "
                f"{report.deleted} deleted, {report.unchanged} unchanged, "
-               f"{len(report.failed)} failed, in {report.seconds:.1f} s. Folder: {target}")
+               f"{len(report.failed)} failed, {len(report.unfetchable)} unfetchable, "
+               f"in {report.seconds:.1f} s. Folder: {target}")
     if report.stopped_at_limit:
         click.echo(f"Stopped at --limit {limit}; run again to continue.")
     if report.cursor:
         click.echo(f"The next run lists what changed since {report.cursor}.")
     for failure in report.failed:
         click.echo(f"  failed {failure.name}: {failure.reason}")
+    for failure in report.unfetchable:
+        click.echo(f"  unfetchable {failure.name}: {failure.reason} (tried again when the "
+                   "Tweede Kamer changes it)")
     return report
 
 
@@ -115,7 +138,8 @@ class _Progress:
 
     def __call__(self, counts: Any) -> None:
         summary = (f"{counts.new} new, {counts.changed} changed, {counts.deleted} deleted, "
-                   f"{counts.unchanged} unchanged, {len(counts.failed)} failed")
+                   f"{counts.unchanged} unchanged, {len(counts.failed)} failed, "
+                   f"{len(counts.unfetchable)} unfetchable")
         if counts.total:
             if self.bar is None:
                 self.bar = click.progressbar(length=counts.total, label="Fetching",
@@ -147,7 +171,9 @@ def fetch(**options: Any) -> None:
     Lists the Tweede Kamer's documents, downloads each (the official XML where published,
     else the Tweede Kamer's PDF or Word file) with a sidecar of metadata, and keeps the
     folder in sync: a second run fetches only what changed and removes what was deleted.
-    It only ever overwrites or deletes files it wrote itself.
+    It only ever overwrites or deletes files it wrote itself. Exits 1 when documents
+    failed that the next run tries again; documents that cannot be fetched as listed are
+    reported and recorded, and do not change the exit code.
 
     \b
     Examples:

@@ -7,8 +7,9 @@ Eerste Kamer). Question sets are published as ``kv-tk-<zaak number>`` (``kv-tk-2
 Since 2025 new publications can also carry a plain serial id (``ah-1234567``); those are
 published as PDF only, without the structured XML.
 
-Every function here is pure and depends on nothing outside the standard library, so the
-chat can use :func:`official_urls` for its "official text" link without the fetch machinery.
+Every function here is pure and needs only the standard library and the id patterns of
+:mod:`rag.ingest.patterns` (where every id form is defined once), so the chat can use
+:func:`official_urls` for its "official text" link without the fetch machinery.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag import __version__
+from rag.ingest.patterns import OFFICIAL_ID, QUESTION_SET_ID, SERIAL_ID
+
 PUBLICATIONS_URL = "https://zoek.officielebekendmakingen.nl"
 TK_API_URL = "https://gegevensmagazijn.tweedekamer.nl/OData/v4/2.0"  # the open-data service
+# How fetch names itself to those services by default (``--user-agent`` changes it): the
+# project and its version, nothing it cannot vouch for.
+USER_AGENT = f"Vraagbaak/{__version__} (rag fetch)"
 HOUSES = {"tk": "Tweede Kamer", "ek": "Eerste Kamer"}
 
-_AH = re.compile(r"^ah-(?P<house>tk|ek)-(?P<y1>\d{4})(?P<y2>\d{4})-(?P<nr>[1-9]\d{0,4})$")
-_AH_SERIAL = re.compile(r"^ah-(?P<serial>[1-9]\d{5,8})$")
-_KV = re.compile(r"^kv-(?P<house>tk|ek)-(?P<year>\d{4})z(?P<nr>\d{5})$")
 _AANHANGSEL = re.compile(r"^(?P<y1>\d{2})(?P<y2>\d{2})(?P<nr>\d{5})$")
 
 
@@ -56,28 +60,34 @@ def ah_id(aanhangselnummer: str | None, house: str = "tk") -> str | None:
 
 def aanhangselnummer(doc_id: str) -> str | None:
     """``"ah-tk-20232024-1178"`` -> ``"232401178"``, the inverse of :func:`ah_id`."""
-    m = _AH.match(canonical_id(doc_id) or "")
+    m = OFFICIAL_ID.match(canonical_id(doc_id) or "")
     if not m:
         return None
-    return f"{m['y1'][2:]}{m['y2'][2:]}{int(m['nr']):05d}"
+    return f"{m[1][2:]}{m[2][2:]}{int(m[3]):05d}"
 
 
 def vergaderjaar(doc_id: str) -> str | None:
     """``"ah-tk-20232024-1178"`` -> ``"2023-2024"``; None for ids without a year."""
-    m = _AH.match(canonical_id(doc_id) or "")
-    return f"{m['y1']}-{m['y2']}" if m else None
+    m = OFFICIAL_ID.match(canonical_id(doc_id) or "")
+    return f"{m[1]}-{m[2]}" if m else None
+
+
+def ah_number(doc_id: str) -> int | None:
+    """``"ah-tk-20232024-1178"`` -> ``1178``, the number of the Aanhangsel; None for other ids."""
+    m = OFFICIAL_ID.match(canonical_id(doc_id) or "")
+    return int(m[3]) if m else None
 
 
 def canonical_id(doc_id: str) -> str | None:
     """The id as published (lower case, ``Z`` upper case in a zaak number), or None when it
     is not an official Aanhangsel or Kamervragen id."""
     text = doc_id.strip().lower()
-    if (m := _AH.match(text)) and int(m["y2"]) == int(m["y1"]) + 1:
+    if (m := OFFICIAL_ID.match(text)) and int(m[2]) == int(m[1]) + 1:
         return text
-    if _AH_SERIAL.match(text):
+    if SERIAL_ID.match(text):
         return text
-    if m := _KV.match(text):
-        return f"kv-{m['house']}-{m['year']}Z{m['nr']}"
+    if m := QUESTION_SET_ID.match(text):
+        return f"kv-{m[1]}-{m[2]}Z{m[3]}"
     return None
 
 
@@ -88,5 +98,5 @@ def official_urls(doc_id: str, base: str = PUBLICATIONS_URL) -> OfficialUrls | N
     if ident is None:
         return None
     root = base.rstrip("/")
-    xml = None if _AH_SERIAL.match(ident) else f"{root}/{ident}.xml"
+    xml = None if SERIAL_ID.match(ident) else f"{root}/{ident}.xml"
     return OfficialUrls(html=f"{root}/{ident}.html", pdf=f"{root}/{ident}.pdf", xml=xml)

@@ -1,37 +1,46 @@
-"""List ``Document`` entities from the Tweede Kamer OData v4 API, page by page.
+"""The Tweede Kamer OData v4 queries fetch makes, and their answers as typed pages.
 
-The query (see :func:`document_params`)::
+The listing (see :func:`document_filter`; paged by value, :mod:`rag.opendata.keyset`)::
 
-    Document?$filter=<kinds, dates, deletions>&$expand=Zaak($expand=ZaakActor),
-        DocumentActor,HuidigeDocumentVersie&$orderby=GewijzigdOp,Id&$count=true
+    Document?$filter=<kinds, dates, deletions>&$orderby=ApiGewijzigdOp,Id
+        &$expand=Zaak($expand=ZaakActor),DocumentActor,
+                 HuidigeDocumentVersie($expand=DocumentPublicatie)
 
-- Pages are followed through ``@odata.nextLink`` (250 entities a page); ``$top`` is never
-  sent, because with ``$top`` the service returns no nextLink.
 - A first run lists ``Verwijderd eq false`` documents of the chosen kinds, dated
-  ``--since``/``--until`` (on ``Datum``).
-- A delta run lists everything changed since the cursor (``GewijzigdOp ge …``) and includes
-  deleted entities (``Verwijderd eq true``) whatever their kind or date: a deleted entity's
-  other fields cannot be relied on, and a deletion of a document fetch never wrote is
-  simply ignored.
-- Ordering by ``GewijzigdOp`` makes the cursor safe to advance: every entity before the
-  last one handled has been seen.
+  ``--since``/``--until`` on ``Datum``. ``Datum`` is local midnight in Dutch time
+  (``2024-06-03T00:00:00+02:00``), so the bounds are the moments those days begin in
+  Europe/Amsterdam, written in UTC (:func:`rag.opendata.moments.day_start`).
+- A delta run lists everything whose ``ApiGewijzigdOp`` is at or after the cursor, and
+  includes deleted entities (``Verwijderd eq true``) whatever their kind or date: a deleted
+  entity's other fields are null, and a deletion of a document fetch never wrote is ignored.
+- ``ApiGewijzigdOp``, not ``GewijzigdOp``: the first is when a record became visible in the
+  API, the second when the source system changed it (the service's own definitions, quoted
+  in ``TweedeKamerDerStaten-Generaal/OpenDataPortaal`` issue 83). A record can become visible
+  long after its ``GewijzigdOp`` (3 % of 58,249 recorded Document rows more than two days
+  later, up to 302 days), so a cursor on ``GewijzigdOp`` passes over it for good.
+
+Besides the listing: :func:`list_xml_publications` (official XML files published since a
+moment: the documents fetch holds as PDF or Word whose XML has appeared since, which the
+document's own timestamps do not always show) and :func:`documents_by_id`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from urllib.parse import urljoin
+from datetime import date, timedelta
 
 from rag.errors import FetchError
-from rag.opendata.entity import KINDS, TkDocument, parse_entity
+from rag.opendata.entity import KINDS, BadEntity, TkDocument, parse_entity
 from rag.opendata.http import Client
 from rag.opendata.ids import TK_API_URL
+from rag.opendata.keyset import FIELD, list_by_value
+from rag.opendata.moments import day_start, stamp
 
 API_URL = TK_API_URL
-EXPAND = "Zaak($expand=ZaakActor),DocumentActor,HuidigeDocumentVersie"
-MAX_PAGES = 100_000  # a guard against a service that links a page to itself forever
+EXPAND = ("Zaak($expand=ZaakActor),DocumentActor,"
+          "HuidigeDocumentVersie($expand=DocumentPublicatie)")
+BY_ID = 20  # Ids per query of documents_by_id: keeps the URL short
 
 
 @dataclass(frozen=True)
@@ -41,21 +50,16 @@ class Query:
     kinds: tuple[str, ...] = ("answers",)  # keys of rag.opendata.entity.KINDS
     since: date | None = None
     until: date | None = None
-    changed_since: datetime | None = None  # the delta cursor; None for a full listing
+    changed_since: str | None = None  # a stamp of ApiGewijzigdOp; None for a full listing
 
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the listing: the entities that parsed, and those that did not."""
+    """Part of a listing: the entities that parsed, and those that did not."""
 
     documents: tuple[TkDocument, ...]
-    bad: tuple[str, ...]  # why an entity could not be read
+    bad: tuple[BadEntity, ...]
     total: int | None  # @odata.count of the whole listing, when the service gives it
-
-
-def odata_datetime(moment: datetime) -> str:
-    """A DateTimeOffset literal in UTC: ``2024-01-01T00:00:00Z``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _quote(value: str) -> str:
@@ -63,7 +67,8 @@ def _quote(value: str) -> str:
 
 
 def document_filter(query: Query) -> str:
-    """The ``$filter`` expression for ``query`` (see the module docstring)."""
+    """The ``$filter`` expression for ``query`` (see the module docstring); the keyset
+    paging adds its own bound on ``ApiGewijzigdOp``."""
     unknown = [k for k in query.kinds if k not in KINDS]
     if unknown or not query.kinds:
         raise FetchError(f"unknown kind {', '.join(unknown) or '(none)'}; "
@@ -71,50 +76,70 @@ def document_filter(query: Query) -> str:
     soorten = [s for k in query.kinds for s in KINDS[k]]
     wanted = ["(" + " or ".join(f"Soort eq {_quote(s)}" for s in soorten) + ")"]
     if query.since:
-        wanted.append(f"Datum ge {query.since.isoformat()}T00:00:00Z")
+        wanted.append(f"Datum ge {day_start(query.since)}")
     if query.until:
-        wanted.append(f"Datum lt {(query.until + timedelta(days=1)).isoformat()}T00:00:00Z")
+        wanted.append(f"Datum lt {day_start(query.until + timedelta(days=1))}")
     selection = " and ".join(wanted)
     if query.changed_since is None:
         return f"Verwijderd eq false and {selection}"
-    return (f"GewijzigdOp ge {odata_datetime(query.changed_since)} and "
+    return (f"{FIELD} ge {query.changed_since} and "
             f"(Verwijderd eq true or (Verwijderd eq false and {selection}))")
 
 
-def document_params(query: Query) -> dict[str, str]:
-    """The query parameters of the first page (later pages come from ``@odata.nextLink``)."""
-    return {"$filter": document_filter(query), "$expand": EXPAND,
-            "$orderby": "GewijzigdOp,Id", "$count": "true"}
+def _page(rows: Iterable[object], total: int | None) -> Page:
+    documents, bad = [], []
+    for row in rows:
+        try:
+            if not isinstance(row, Mapping):
+                raise BadEntity("an entity that is not a JSON object", None, None)
+            documents.append(parse_entity(row))
+        except BadEntity as exc:
+            bad.append(exc)
+    return Page(tuple(documents), tuple(bad), total)
 
 
 def list_documents(client: Client, query: Query, api_url: str = API_URL) -> Iterator[Page]:
-    """The listing page by page, following ``@odata.nextLink`` to the last page."""
-    url: str | None = f"{api_url.rstrip('/')}/Document"
-    params: dict[str, str] | None = document_params(query)
-    seen: set[str] = set()
-    for _ in range(MAX_PAGES):
-        if url is None:
-            return
-        body = client.get_json(url, params)
+    """The listing, page by page, each document once (see :mod:`rag.opendata.keyset`)."""
+    url = f"{api_url.rstrip('/')}/Document"
+    for batch in list_by_value(client, url, document_filter(query), {"$expand": EXPAND}):
+        yield _page(batch.rows, batch.total)
+
+
+def documents_by_id(client: Client, tk_ids: Iterable[str],
+                    api_url: str = API_URL) -> Iterator[Page]:
+    """The documents with these Ids (``Id eq …``, a few per query), expanded as listed."""
+    url = f"{api_url.rstrip('/')}/Document"
+    wanted = list(dict.fromkeys(tk_ids))
+    for start in range(0, len(wanted), BY_ID):
+        where = " or ".join(f"Id eq {tk_id}" for tk_id in wanted[start:start + BY_ID])
+        body = client.get_json(url, {"$filter": where, "$expand": EXPAND})
         if not isinstance(body, Mapping) or not isinstance(body.get("value"), list):
-            raise FetchError(f"{url.split('?')[0]}: not an OData collection (no 'value' list)")
-        documents, bad = [], []
-        for row in body["value"]:
-            try:
-                if not isinstance(row, Mapping):
-                    raise FetchError("an entity that is not a JSON object")
-                documents.append(parse_entity(row))
-            except FetchError as exc:
-                bad.append(str(exc))
-        count = body.get("@odata.count")
-        yield Page(tuple(documents), tuple(bad), count if isinstance(count, int) else None)
-        link = body.get("@odata.nextLink")
-        if link is not None and not isinstance(link, str):
-            raise FetchError("@odata.nextLink is not a URL")
-        if link:
-            link = urljoin(url, link)  # the service may answer with a relative link
-            if link in seen:
-                raise FetchError(f"the listing loops: {link} was already read")
-            seen.add(link)
-        url, params = link or None, None
-    raise FetchError(f"the listing did not end after {MAX_PAGES} pages")
+            raise FetchError(f"{url}: not an OData collection (no 'value' list)")
+        yield _page(body["value"], None)
+
+
+@dataclass(frozen=True)
+class PublishedXml:
+    """An official XML file the Tweede Kamer lists, by the document version it belongs to."""
+
+    version_id: str  # DocumentVersie_Id
+    api_stamp: str  # its ApiGewijzigdOp, as a stamp
+
+
+def list_xml_publications(client: Client, since: str,
+                          api_url: str = API_URL) -> Iterator[PublishedXml]:
+    """Official XML files of Aanhangsel publications listed (or changed) at or after the
+    stamp ``since``."""
+    url = f"{api_url.rstrip('/')}/DocumentPublicatie"
+    where = (f"{FIELD} ge {since} and Verwijderd eq false and DocumentType eq 'Xml' and "
+             "startswith(Identifier,'ah-')")
+    select = {"$select": f"Id,DocumentVersie_Id,{FIELD},Verwijderd"}
+    for batch in list_by_value(client, url, where, select):
+        for row in batch.rows:
+            version, when = row.get("DocumentVersie_Id"), row.get(FIELD)
+            if isinstance(version, str) and isinstance(when, str):
+                try:
+                    published = PublishedXml(version, stamp(when))
+                except FetchError:
+                    continue
+                yield published

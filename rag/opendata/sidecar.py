@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from rag.ingest.sidecar import FORMAT, meta_fields
+from rag.opendata import ids
 from rag.opendata.entity import Actor, TkDocument
 
 
@@ -21,12 +21,11 @@ def sidecar_json(doc: TkDocument, doc_id: str, file_name: str, source: dict[str,
     """The sidecar of a fetched file: the open-data metadata, in the form
     :func:`meta_fields` reads. Deterministic: fetching the same version twice gives the
     same bytes."""
-    number = re.search(r"-(\d+)$", doc_id) if doc_id.startswith(("ah-tk-", "ah-ek-")) else None
     data: dict[str, Any] = {
         "format": FORMAT, "doc_id": doc_id, "file": file_name,
         "tk_document_id": doc.id, "document_nummer": doc.document_nummer, "soort": doc.soort,
         "gewijzigd_op": doc.gewijzigd_op, "vergaderjaar": doc.vergaderjaar,
-        "aanhangselnummer": doc.aanhangselnummer, "ah_nr": int(number[1]) if number else None,
+        "aanhangselnummer": doc.aanhangselnummer, "ah_nr": ids.ah_number(doc_id),
         "publication_id": doc.publication_id, "zaak_nummer": doc.zaak_nummer,
         "title": doc.title, "titel": doc.titel, "onderwerp": doc.onderwerp,
         "datum": doc.datum, "datum_ontvangst": doc.datum_ontvangst,

@@ -14,19 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from rag.ingest.patterns import YEARS
+from rag.ingest.sidecar import SIDECAR_SUFFIX
 from rag.opendata import ids
 
 STATE_DIR = ".vraagbaak-fetch"
 TEMP_PREFIX = ".vraagbaak-"
 TEMP_SUFFIX = ".part"
-SIDECAR_SUFFIX = ".meta.json"
 NO_YEAR = "zonder-vergaderjaar"
-_YEAR = re.compile(r"^(\d{4})[-–](\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,7 @@ def year_folder(vergaderjaar: str | None, doc_id: str) -> str:
     from_id = ids.vergaderjaar(doc_id)
     if from_id:
         return from_id
-    m = _YEAR.match((vergaderjaar or "").strip())
+    m = YEARS.fullmatch((vergaderjaar or "").strip())
     if m and int(m[2]) == int(m[1]) + 1:
         return f"{m[1]}-{m[2]}"
     return NO_YEAR

@@ -4,23 +4,44 @@ the lowest cosine found for every other passage.
 The hybrid ranking (`rag.search.rank.combine`) wants a dense score for every row, scaled
 between the lowest and the highest cosine. With a coarse index (`rag.store.coarse`, large
 indexes only) the searcher scores exactly: the IVF top-N nearest the question, the BM25
-top-N, and the few passages farthest from the question (so the lowest cosine, and with it
-the scaling, stays that of exact search). Every other row gets that lowest cosine: it can
+top-N, the few passages farthest from the question (so the lowest cosine, and with it
+the scaling, stays that of exact search) and the fixed sample of rows the relevance
+features take their statistics from (`rag.search.relevance.statistic_rows`, so "nothing
+found" is decided as in exact search). Every other row gets that lowest cosine: it can
 still rank on its BM25 score, never on a dense score it was not given.
+
+The coarse index comes in through `CoarseSearch`, so ranking imports no storage.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
-from rag.store.coarse import CANDIDATES, CoarseIndex
+from rag.search.relevance import statistic_rows
+
+CANDIDATES = 400  # IVF top-N (and BM25 top-N) scored exactly per question
 
 
-def candidate_dense(vectors: np.ndarray, coarse: CoarseIndex, query: np.ndarray,
+class CoarseSearch(Protocol):
+    """What candidate scoring needs of a coarse index (`rag.store.coarse.CoarseIndex`)."""
+
+    def nearest(self, query: np.ndarray, n: int, keep: np.ndarray | None) -> np.ndarray:
+        """Rows of (about) the ``n`` passages nearest ``query`` among the rows ``keep`` allows."""
+        ...
+
+    def farthest(self, query: np.ndarray, keep: np.ndarray | None) -> np.ndarray:
+        """Rows of a few passages least like ``query`` among the rows ``keep`` allows."""
+        ...
+
+
+def candidate_dense(vectors: np.ndarray, coarse: CoarseSearch, query: np.ndarray,
                     lexical: np.ndarray | None, keep: np.ndarray | None) -> np.ndarray:
     """One dense score per row of ``vectors``: exact for the candidates (see module)."""
     query = np.asarray(query, dtype=np.float32)
-    parts = [coarse.nearest(query, CANDIDATES, keep), coarse.farthest(query, keep)]
+    parts = [coarse.nearest(query, CANDIDATES, keep), coarse.farthest(query, keep),
+             statistic_rows(len(vectors), keep)]
     if lexical is not None:
         parts.append(_best_lexical(lexical, keep, CANDIDATES))
     rows = np.unique(np.concatenate(parts).astype(np.int64))

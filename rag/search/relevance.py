@@ -3,16 +3,20 @@
 One best cosine cannot tell an unanswerable but on-topic question (the corpus speaks of the
 subject, not of this policy) from an answerable one asked in English, which scores lower
 cosines: their bands overlap. How far the passage stands out from the other documents and
-from the index as a whole, whether the question's rarer words occur in it at all, and the
-question's language separate them better. The features are pure functions over the
-per-passage score arrays; the model is a logistic regression per language, stored as a
-small JSON file (`RelevanceModel`) and trained by ``eval/train_relevance.py``.
+from the index as a whole, whether the question's rarer words occur in it at all (and, for
+a question in another language, its numbers, acronyms and names, which translation leaves
+as they are), and the question's language separate them better. The features are pure
+functions over the per-passage score arrays; the model is a logistic regression per
+language, stored as a small JSON file (`RelevanceModel`) and trained by
+``eval/train_relevance.py``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -28,7 +32,8 @@ from rag.types import Language
 # is the product of two of these (an interaction a linear model cannot form itself).
 BASE_FEATURES = (
     "cos",  # dense cosine of the passage
-    "cos_z",  # that cosine in standard deviations above the mean over all searched passages
+    "cos_z",  # that cosine in standard deviations above the mean cosine of the searched
+              # passages (over `statistic_rows`: all of them up to STATISTIC_ROWS)
     "doc_margin",  # cosine minus the best cosine in any other document (0: one document)
     "bm25",  # BM25 of the passage over the query's own ceiling (every word, tf -> infinity)
     "bm25_rel",  # BM25 of the passage over the best BM25 of any passage
@@ -43,8 +48,16 @@ BASE_FEATURES = (
     "agree",  # 1 when the best BM25 passage and the best cosine passage share a document
     "log_words",  # log of the number of words in the question
     "log_docs",  # log of the number of documents searched (margins shrink as it grows)
+    "anchor_coverage",  # share of the question's anchors (numbers, acronyms, names: words
+                        # that survive translation) found in the passage (1: no anchors)
+    "anchor_known",  # share of the question's anchors that occur in the index at all
 )
 K1 = 1.2  # BM25 k1 of rag.store.lexical.LexicalSettings: a term scores below idf · (k1 + 1)
+# Passages whose cosines give the mean and spread behind ``cos_z``: every searched passage up
+# to this many, else this many spread evenly over them. A fixed set of rows, so a large index
+# searched through candidates (`rag.search.candidates`, which scores these rows exactly)
+# gets the same statistics, and so the same relevance and abstention, as exact search.
+STATISTIC_ROWS = 2048
 
 
 class RelevanceError(RagError):
@@ -58,7 +71,7 @@ class Evidence:
     Arrays have one entry per passage row; ``keep`` (optional) masks out rows a filter
     excludes, so the features see only what could have been shown. ``query_tokens`` are the
     question's unique stemmed content words and ``df`` their document frequencies in the
-    lexical index of ``n_passages`` passages. Statistics over all rows are computed once
+    lexical index of ``n_passages`` passages. Statistics over the rows are computed once
     per question, on first use, however many hits are judged.
     """
 
@@ -70,6 +83,8 @@ class Evidence:
     n_passages: int
     n_words: int
     keep: np.ndarray | None = None
+    anchors: tuple[str, ...] = ()  # the stemmed anchor words of the question (`anchor_words`)
+    anchor_df: np.ndarray | None = None  # their document frequencies
 
     @cached_property
     def _summary(self) -> _Summary:
@@ -78,13 +93,14 @@ class Evidence:
         lexical, docs = self.lexical[rows], self.doc_of_row[rows]
         if not len(rows):
             return _Summary(dense, lexical, 0.0, 0.0, 0.0, -1, -math.inf, 0.0, 0.0, 0, 0.0)
+        sample = self.dense[statistic_rows(len(self.dense), self.keep)].astype(np.float64)
         best_row = int(np.argmax(dense))
         best_doc = int(docs[best_row])
         others = dense[docs != best_doc]
         idf = lucene_idf(self.df, self.n_passages)
         best_lexical = float(lexical.max(initial=0.0))
         agree = float(best_lexical > 0 and docs[int(np.argmax(lexical))] == best_doc)
-        return _Summary(dense, lexical, float(dense.mean()), float(dense.std()),
+        return _Summary(dense, lexical, float(sample.mean()), float(sample.std()),
                         float(dense[best_row]), best_doc,
                         float(others.max()) if len(others) else -math.inf, best_lexical,
                         agree, len(np.unique(docs)), float(idf.sum()))
@@ -105,6 +121,31 @@ class _Summary:
     idf_total: float
 
 
+# A word with a digit, or a capital after its first letter (AI, ChatGPT, NOC*NSF), or a
+# capitalised word that does not open a sentence: numbers, acronyms and names.
+_ANCHOR = re.compile(r"\b(?:\w*\d\w*|\w+[A-Z]\w*)\b|(?<![.?!:]\s)(?<!^)\b[A-Z]\w+")
+
+
+def question_key(question: str) -> str:
+    """A short stable key of a question's text (case and spacing ignored), so a model can
+    list the questions it was trained on without carrying them."""
+    return hashlib.sha256(" ".join(question.lower().split()).encode("utf-8")).hexdigest()[:12]
+
+
+def anchor_words(question: str) -> list[str]:
+    """The question's words that a translation leaves as they are (see ``_ANCHOR``)."""
+    return _ANCHOR.findall(question.strip())
+
+
+def statistic_rows(n_rows: int, keep: np.ndarray | None) -> np.ndarray:
+    """The rows ``cos_z`` takes its mean and spread from: the kept rows (all of ``n_rows``
+    when ``keep`` is None), or ``STATISTIC_ROWS`` of them evenly spaced when there are more."""
+    rows = np.flatnonzero(keep) if keep is not None else np.arange(n_rows)
+    if len(rows) > STATISTIC_ROWS:
+        rows = rows[np.linspace(0, len(rows) - 1, STATISTIC_ROWS).round().astype(np.int64)]
+    return rows
+
+
 def lucene_idf(df: np.ndarray, n: int) -> np.ndarray:
     """BM25's (Lucene) idf; a word the index never saw gets the highest idf."""
     df = np.asarray(df, dtype=np.float64)
@@ -115,7 +156,7 @@ def feature_values(ev: Evidence, row: int,
                    passage_tokens: Collection[str]) -> dict[str, float]:
     """Every `BASE_FEATURES` value of passage ``row`` for the question in ``ev``.
 
-    ``passage_tokens`` are the passage's stemmed words (`rag.store.lexical.LexicalIndex.tokenize`).
+    ``passage_tokens`` are the passage's stemmed words, as BM25 sees them.
     """
     s = ev._summary
     cos, bm25 = float(ev.dense[row]), float(ev.lexical[row])
@@ -125,6 +166,8 @@ def feature_values(ev: Evidence, row: int,
     total = s.idf_total
     found = np.array([t in passage_tokens for t in ev.query_tokens], dtype=bool)
     known = float(idf[ev.df > 0].sum())
+    anchors = np.array([a in passage_tokens for a in ev.anchors], dtype=bool)
+    anchor_df = ev.anchor_df if ev.anchor_df is not None else np.zeros(len(ev.anchors))
     return {
         "cos": cos,
         "cos_z": (cos - s.mean) / s.std if s.std > 0 else 0.0,
@@ -141,6 +184,8 @@ def feature_values(ev: Evidence, row: int,
         "agree": s.agree,
         "log_words": math.log(max(ev.n_words, 1)),
         "log_docs": math.log(max(s.n_docs, 1)),
+        "anchor_coverage": float(anchors.mean()) if len(anchors) else 1.0,
+        "anchor_known": float((anchor_df > 0).mean()) if len(anchors) else 1.0,
     }
 
 
@@ -185,6 +230,9 @@ class RelevanceModel:
     hit_features: tuple[str, ...]
     hit_languages: Mapping[Language, LanguageModel]
     trained_with: str = ""
+    # `question_key` of every written question it was fitted on: evaluating on these is
+    # in-sample (self-retrieval questions, made from the index itself, are not listed)
+    trained_questions: tuple[str, ...] = ()
 
     def probability(self, values: Mapping[str, float], language: Language) -> float:
         """P(the top hit answers) from the top hit's `feature_values`."""
@@ -199,6 +247,16 @@ class RelevanceModel:
         """The abstention cut for questions in ``language``."""
         return self._for(language).threshold
 
+    def abstains(self, confidence: float, hit_probabilities: Sequence[float],
+                 language: Language) -> bool:
+        """Whether to say "nothing found": no hits, or a confidence below the language's
+        threshold. The hits' own probabilities do not decide: abstaining also when none
+        reaches "redelijk" was measured and left out (eval/README.md, "Abstention and the
+        labels": more false refusals than the goal allows, and a right first hit on a
+        one-document index can score "laag")."""
+        return (not hit_probabilities or math.isnan(confidence)
+                or confidence < self.threshold(language))
+
     def to_json(self) -> dict[str, object]:
         """The stored form, read back by `load_relevance`."""
         return {
@@ -207,6 +265,7 @@ class RelevanceModel:
             "hit_features": list(self.hit_features),
             "hit_languages": _languages_json(self.hit_languages),
             "trained_with": self.trained_with,
+            "trained_questions": list(self.trained_questions),
         }
 
     def _for(self, language: Language) -> LanguageModel:
@@ -222,7 +281,8 @@ def load_relevance(path: Path) -> RelevanceModel:
         model = RelevanceModel(
             str(raw["model_id"]), tuple(str(f) for f in raw["features"]),
             _languages(raw["languages"]), tuple(str(f) for f in raw["hit_features"]),
-            _languages(raw["hit_languages"]), str(raw.get("trained_with", "")))
+            _languages(raw["hit_languages"]), str(raw.get("trained_with", "")),
+            tuple(str(s) for s in raw.get("trained_questions", ())))
     except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
         raise RelevanceError(f"relevance model {path} is missing or unreadable ({exc}); "
                              f"{fix}") from None

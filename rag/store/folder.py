@@ -30,6 +30,11 @@ CURRENT = "current"
 _TMP_SUFFIX = ".tmp"
 
 
+class WriteFailed(IndexError_):
+    """A write into the index folder failed (a full disk, a folder made read-only): the
+    build stopped, and what the folder served before it serves still."""
+
+
 @dataclass
 class Register:
     """What the build has made in its folder: generation folders and temporary links."""
@@ -38,27 +43,54 @@ class Register:
     links: list[str] = field(default_factory=list)
 
 
-def _refuse(path: Path, why: str, instead: str = "pass a new or empty folder, e.g. "
-            "--index index") -> IndexError_:
+def _refuse(path: Path, why: str, instead: str | None = None,
+            corpus: Path | None = None) -> IndexError_:
+    if instead is None:
+        instead = "pass a new or empty folder" + _example(path, corpus)
     return IndexError_(f"refusing to build into {path}: {why}; {instead}")
+
+
+def _example(refused: Path, corpus: Path | None) -> str:
+    """``, e.g. --index NAME`` for a folder in the working folder a build could use instead:
+    not the refused one, not in or around the corpus, new or empty ("" when none is)."""
+    for name in ("index", *(f"index-{n}" for n in range(2, 10))):
+        candidate = Path(name)
+        try:
+            usable = (candidate.resolve() != refused.resolve()
+                      and _location_problem(candidate, corpus) is None
+                      and (not candidate.exists()
+                           or (candidate.is_dir() and not any(candidate.iterdir()))))
+        except OSError:
+            usable = False
+        if usable:
+            return f", e.g. --index {name}"
+    return ""
 
 
 def check_location(path: Path, corpus: Path | None = None) -> Path:
     """The resolved index path, or an error naming why a build may not write there."""
+    why = _location_problem(path, corpus)
+    if why is not None:
+        raise _refuse(path, why, corpus=corpus)
+    return path.resolve()
+
+
+def _location_problem(path: Path, corpus: Path | None) -> str | None:
+    """Why a build may never write into ``path``, wherever it is (None: it may)."""
     real = path.resolve()
     if real == Path(real.anchor):
-        raise _refuse(path, "it is the root folder")
+        return "it is the root folder"
     if real == Path.home().resolve():
-        raise _refuse(path, "it is the home folder")
+        return "it is the home folder"
     if corpus is not None:
         source = corpus.resolve()
         if real == source:
-            raise _refuse(path, "it is the corpus folder")
+            return "it is the corpus folder"
         if real.is_relative_to(source):
-            raise _refuse(path, f"it lies inside the corpus folder {corpus}")
+            return f"it lies inside the corpus folder {corpus}"
         if source.is_relative_to(real):
-            raise _refuse(path, f"the corpus folder {corpus} lies inside it")
-    return real
+            return f"the corpus folder {corpus} lies inside it"
+    return None
 
 
 class IndexFolder:
@@ -77,9 +109,9 @@ class IndexFolder:
         check_location(path, corpus)
         created: list[Path] = []
         if path.is_symlink() and not path.is_dir():
-            raise _refuse(path, "it is a broken link")
+            raise _refuse(path, "it is a broken link", corpus=corpus)
         if path.exists() and not path.is_dir():
-            raise _refuse(path, "it is a file, not a folder")
+            raise _refuse(path, "it is a file, not a folder", corpus=corpus)
         if not path.exists():
             for parent in reversed([path, *path.parents]):
                 if not parent.exists():
@@ -98,17 +130,20 @@ class IndexFolder:
         try:
             entries = sorted(os.listdir(path))
         except OSError as exc:
-            raise _refuse(path, f"it cannot be read ({exc.strerror or exc})") from None
+            raise _refuse(path, f"it cannot be read ({exc.strerror or exc})",
+                          corpus=corpus) from None
         if entries:
             shown = ", ".join(repr(e) for e in entries[:3]) + (" …" if len(entries) > 3 else "")
             hint = (" (it looks like an index of an earlier version: build into a new folder "
-                    "and remove this one yourself)" if CURRENT in entries else "")
-            raise _refuse(path, f"it is not empty and not a Vraagbaak index ({shown}){hint}")
+                    "and remove this one yourself)" if _earlier_index(path) else "")
+            raise _refuse(path, f"it is not empty and not a Vraagbaak index ({shown}){hint}",
+                          corpus=corpus)
         try:
             folder._write_register(Register(), exclusive=True)
         except FileExistsError:  # another build marked it a moment ago: it is an index now
             if not is_marked(path):
-                raise _refuse(path, "another program is writing into it") from None
+                raise _refuse(path, "another program is writing into it",
+                              corpus=corpus) from None
         except OSError as exc:
             _remove_dirs(created)
             raise IndexError_(f"cannot write the index marker in {path}: "
@@ -210,7 +245,22 @@ class IndexFolder:
                     and stale.is_file() and not stale.is_symlink()
                     and _read_marker(stale) is not None):
                 stale.unlink()
-        self._write_register(keep)
+        if keep != register:  # no write when nothing changed: a full disk still builds
+            self._write_register(keep)
+
+    def write_failed(self, exc: OSError | UnicodeError, kept: str | None = None) -> WriteFailed:
+        """The one line for a write that failed here, naming the file and what is kept
+        (by default: the previous index when there is one)."""
+        if kept is None:
+            kept = ("the previous index is unchanged" if (self.path / CURRENT).is_symlink()
+                    else "no index was written")
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            if exc.filename:
+                reason += f": {os.fsdecode(exc.filename)!r}"
+        else:
+            reason = str(exc)
+        return WriteFailed(f"could not write the index in {self.path} ({reason}); {kept}")
 
     def release(self, lock_file: Path | None) -> None:
         """After a failed build: drop unfinished work; if no index was ever completed here and
@@ -226,6 +276,18 @@ class IndexFolder:
             lock_file.unlink(missing_ok=True)
         (self.path / MARKER).unlink(missing_ok=True)
         _remove_dirs(list(self.created))
+
+
+def _earlier_index(path: Path) -> bool:
+    """Whether ``path`` holds what builds before the marker made: a link ``current`` to a
+    ``gen-…`` folder beside it that holds a manifest."""
+    link = path / CURRENT
+    try:
+        target = os.readlink(link) if link.is_symlink() else ""
+        return (target.startswith("gen-") and "/" not in target
+                and (path / target / "manifest.json").is_file())
+    except OSError:
+        return False
 
 
 def is_marked(path: Path) -> bool:

@@ -24,7 +24,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -35,7 +35,7 @@ from rag.errors import IndexError_
 from rag.ingest.people import answerers_and_ministries
 from rag.models.registry import name_for_id
 from rag.store.folder import CURRENT, IndexFolder, fsync_dir
-from rag.types import Chunk, ChunkSettings, DocRecord, DocumentMeta
+from rag.types import Answerer, Chunk, ChunkSettings, DocRecord, DocumentMeta
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -178,9 +178,7 @@ def save_index(path: Path | IndexFolder, *, model_id: str, vectors: np.ndarray,
         folder.swap_in(generation)
     except (OSError, UnicodeError) as exc:
         _discard(folder, generation)
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise IndexError_(f"could not write the index in {folder.path} ({reason}); "
-                          f"{kept}") from None
+        raise folder.write_failed(exc, kept) from None
     except BaseException:
         _discard(folder, generation)
         raise
@@ -284,6 +282,8 @@ def _chunk_from_json(row: dict) -> Chunk:
 
 def _document_from_json(row: dict) -> DocRecord:
     meta = row["meta"]
+    if not isinstance(meta, dict):
+        raise TypeError("meta is not an object")
     if any(isinstance(a, str) for a in meta.get("answerers", ())):
         # Indexes of version 0.1 stored answerers as names only: read them again from the
         # text, with the one parser ingest uses.
@@ -291,7 +291,23 @@ def _document_from_json(row: dict) -> DocRecord:
     record = DocRecord(row["doc_id"], row["source"], DocumentMeta(**meta))
     if not (isinstance(record.doc_id, str) and isinstance(record.source, str)):
         raise TypeError("a field has the wrong type")
+    wrong = [f.name for f in fields(DocumentMeta)
+             if not _META_TYPES[str(f.type)](getattr(record.meta, f.name))]
+    if wrong:
+        raise TypeError(f"meta {wrong[0]} has the wrong type")
     return record
+
+
+# Every `DocumentMeta` field's check, by its annotation: the filters and citations use the
+# values as they are, so a number where a date belongs would fail at the first question.
+_META_TYPES: dict[str, Callable[[object], bool]] = {
+    "str | None": lambda v: v is None or isinstance(v, str),
+    "int | None": lambda v: v is None or type(v) is int,
+    "tuple[str, ...]": lambda v: isinstance(v, tuple) and all(isinstance(s, str) for s in v),
+    "tuple[Answerer, ...]": lambda v: isinstance(v, tuple) and all(
+        isinstance(a, Answerer) and all(isinstance(getattr(a, f.name), str) for f in fields(a))
+        for a in v),
+}
 
 
 def _record(path: Path, line: int, row: object, make: Callable[[dict], _T], fix: str) -> _T:

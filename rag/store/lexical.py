@@ -106,16 +106,71 @@ def save_into_generation(index: LexicalIndex, generation: Path) -> list[str]:
     return [f"{LEXICAL_DIR}/{name}" for name in save_lexical(index, generation / LEXICAL_DIR)]
 
 
-def load_lexical(folder: Path) -> LexicalIndex:
-    """Load an index written by `save_lexical`, or raise `IndexError_` naming the fix."""
+def load_lexical(folder: Path, passages: int | None = None) -> LexicalIndex:
+    """Load an index written by `save_lexical`, or raise `IndexError_` naming the fix.
+
+    Every file is checked before use (`_check`), so a damaged index is refused here, in one
+    line, rather than failing inside bm25s at the first question. ``passages`` is the number
+    of passages the index must score (the chunks beside it); without it, the count in the
+    generation's manifest when ``folder`` is a generation's ``bm25`` folder.
+    """
     bm25s = _import_bm25s()
     try:
-        settings = LexicalSettings(**json.loads((folder / SETTINGS_FILE).read_text("utf-8")))
+        raw = json.loads((folder / SETTINGS_FILE).read_text("utf-8"))
+        if not isinstance(raw, dict):
+            raise TypeError(f"{SETTINGS_FILE} is not an object")
+        settings = LexicalSettings(**raw)
         model = bm25s.BM25.load(str(folder), show_progress=False)
-    except (OSError, ValueError, TypeError) as exc:
-        raise IndexError_(f"BM25 index in {folder} is missing or unreadable ({exc}); "
-                          f"rebuild it with: rag build --corpus DIR") from None
-    return LexicalIndex(model, settings)
+        index = LexicalIndex(model, settings)
+        _check(index, passages if passages is not None else _manifest_passages(folder))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise IndexError_(f"BM25 index in {folder} is damaged or unreadable ({exc}); "
+                          f"rebuild it with: rag build --full --corpus DIR") from None
+    return index
+
+
+def _check(index: LexicalIndex, passages: int | None) -> None:
+    """Raise ``ValueError`` unless the loaded files are the shape `save_lexical` writes."""
+    settings, model = index.settings, index._model
+    if not all(_is_number(v) for v in (settings.k1, settings.b)):
+        raise ValueError(f"{SETTINGS_FILE}: k1 and b must be numbers")
+    index.tokenize("controle")  # the stemmer and stopword list are ones the tokenizer knows
+    for name in (model.dtype, model.int_dtype):
+        np.dtype(name)  # bm25s makes its score arrays of these types at question time
+    scores = model.scores
+    num_docs = scores.get("num_docs")
+    if type(num_docs) is not int or num_docs < 1:
+        raise ValueError("params.index.json: num_docs must be a positive number")
+    if passages is not None and num_docs != passages:
+        raise ValueError(f"it scores {num_docs} passages, the index has {passages}")
+    data, indices, indptr = scores["data"], scores["indices"], scores["indptr"]
+    if not (data.ndim == indices.ndim == indptr.ndim == 1 and data.dtype.kind == "f"
+            and indices.dtype.kind in "iu" and indptr.dtype.kind in "iu"
+            and len(indptr) >= 1 and indptr[0] == 0 and np.all(np.diff(indptr) >= 0)
+            and indptr[-1] == len(data) == len(indices) and np.all(np.isfinite(data))
+            and (not len(indices) or (indices.min() >= 0 and indices.max() < num_docs))):
+        raise ValueError("the score arrays do not fit together")
+    vocab = model.vocab_dict
+    if not isinstance(vocab, dict):
+        raise ValueError("vocab.index.json is not an object")
+    # bm25s stores the empty token last, past the score columns; it is never looked up.
+    if not all(isinstance(token, str) and type(i) is int
+               and 0 <= i < len(indptr) - (1 if token else 0) for token, i in vocab.items()):
+        raise ValueError("vocab.index.json: a token id is not a score column")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        bool(np.isfinite(value))
+
+
+def _manifest_passages(folder: Path) -> int | None:
+    """The passage count of the generation ``folder`` belongs to (None outside one)."""
+    manifest = folder.parent / "manifest.json"  # `rag.store.index.MANIFEST`
+    if folder.name != LEXICAL_DIR or not manifest.is_file():
+        return None
+    count = json.loads(manifest.read_text(encoding="utf-8")).get("n_chunks")
+    return count if type(count) is int else None
 
 
 def _import_bm25s() -> Any:

@@ -29,7 +29,8 @@ def build_lock(index_dir: Path) -> Iterator[Path]:
     """Hold ``index_dir``'s build lock, or fail at once naming the process that has it.
 
     ``index_dir`` must exist and be the build's own (`rag.store.folder.IndexFolder.claim`).
-    Yields the lock file's path.
+    Yields the lock file's path. Creating the lock file is a write like any other: an
+    ``OSError`` (a full disk) is left to the caller, which knows what the folder holds.
     """
     path = index_dir / LOCK_FILE
     try:
@@ -37,7 +38,7 @@ def build_lock(index_dir: Path) -> Iterator[Path]:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise IndexError_(f"{path} is a link, not the build's lock file; remove it") from None
-        raise IndexError_(f"cannot open the build lock {path}: {exc.strerror or exc}") from None
+        raise
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
