@@ -34,7 +34,8 @@ ECHO_CHARS = 500  # a pasted essay is echoed cut, so the chat stays readable
 # Gradio sends a reason picked from the feedback menu twice; the same judgement of the same
 # hit by the same session within this many seconds is one click.
 REPEAT_SECONDS = 2.0
-MAX_WAITING = 48  # questions in progress at once before a new one is asked to wait
+MAX_WAITING = 36  # questions in progress at once before a new one is asked to wait
+# (below the app's handler threads, `app.HANDLER_THREADS`, so the notice can fire at all)
 BUSY_TEXT = ("Er worden nu veel vragen tegelijk gesteld. Probeer het over een ogenblik "
              "opnieuw; uw vraag staat nog in het invoervak.")
 ERROR_TEXT = ("Er ging iets mis bij het zoeken. Probeer het nog eens; blijft het misgaan, "
