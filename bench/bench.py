@@ -1,7 +1,7 @@
 """Vraagbaak benchmark: build throughput, incremental rebuild, query latency at scale, flat vs
 approximate search, memory and cold start. One command, one Markdown report.
 
-    python bench/bench.py            # full run (~1 h on 2 cores; run on a quiet machine)
+    python bench/bench.py            # full run (2–3 h on 2 cores; run on a quiet machine)
     python bench/bench.py --quick    # reduced scale, a few minutes: a sanity check
     python bench/bench.py --only scale ann --scales 1000 10000
 
