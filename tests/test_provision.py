@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import struct
 import subprocess
 import sys
@@ -268,7 +269,10 @@ def test_the_onnx_question_encoder_gives_the_full_models_vectors(provisioned, st
     _, path, _, _ = provisioned
     assert query_encoder(path, "query: ") is None  # nothing exported yet: the full model
     export_query_model(st_model, path)
-    assert (path / QUERY_MODEL).stat().st_mode & 0o777 == 0o644
+    exported = sorted(p.name for p in (path / QUERY_MODEL).iterdir())
+    assert exported == ["model.onnx", "weights.data"]  # the weights mapped, not parsed
+    assert all((path / QUERY_MODEL / name).stat().st_mode & 0o777 == 0o644 for name in exported)
+    assert not [p.name for p in path.iterdir() if p.name.endswith(".tmp")]
     encoder = query_encoder(path, "query: ")
     assert encoder is not None
     root = Path(__file__).resolve().parents[1]
@@ -278,6 +282,18 @@ def test_the_onnx_question_encoder_gives_the_full_models_vectors(provisioned, st
     full = st_model.encode_query(texts, convert_to_numpy=True, batch_size=1)
     assert onnx.shape == full.shape
     assert (onnx * full).sum(axis=1).min() >= 0.99999
+
+    # A folder exported by version 0.3 holds one file with the weights inside the graph: the
+    # first question splits it (once) and answers with the same vectors.
+    import onnx as onnx_lib
+
+    legacy = path / "query.onnx"
+    onnx_lib.save_model(onnx_lib.load(str(path / QUERY_MODEL / "model.onnx")), str(legacy))
+    shutil.rmtree(path / QUERY_MODEL)
+    upgraded = query_encoder(path, "query: ")
+    assert upgraded is not None
+    assert not legacy.exists() and (path / QUERY_MODEL / "weights.data").is_file()
+    np.testing.assert_array_equal(upgraded.embed(texts), onnx)
 
 
 @pytest.mark.slow

@@ -218,7 +218,7 @@ class SentenceTransformerEmbedder:
         next one-shot question needs no torch; a failed export only costs that speed."""
         from rag.models.onnx import QUERY_MODEL, export_query_model
 
-        if (folder / QUERY_MODEL).is_file():
+        if (folder / QUERY_MODEL).is_dir():
             return
         if self._notify is not None:
             self._notify("Exporting the question encoder to ONNX (one time, ~10 s)")
