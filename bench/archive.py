@@ -70,7 +70,9 @@ def run(n_files: int = N_FILES) -> dict[str, Any]:
         build("one file touched")
         original = victim.read_text(encoding="utf-8")
         try:
-            victim.write_text(original.replace("(archiefkopie", "(gewijzigde archiefkopie", 1),
+            # A sentence added at the end lands in the last antwoord of any numbering
+            # style: one passage changes (a copy need not carry the marker above).
+            victim.write_text(original.rstrip() + " Deze zin is later toegevoegd.\n",
                               encoding="utf-8")
             time.sleep(0.01)
             build("one file edited")

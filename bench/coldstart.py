@@ -150,10 +150,13 @@ def running_app(index: Path, log_name: str = "app.log") -> Iterator[tuple[str, f
             proc.kill()
 
 
-def ask_app(url: str, question: str, timeout: float = START_TIMEOUT) -> str:
-    """One question through Gradio's HTTP API, as a browser asks it: the event stream."""
-    body = json.dumps({"data": [question, [], 5, "Alle vergaderjaren",
-                                "Alle ministeries"]}).encode()
+def ask_app(url: str, question: str, timeout: float = START_TIMEOUT,
+            session: str | None = None) -> str:
+    """One question through Gradio's HTTP API, as a browser asks it: the event stream.
+    ``session``: the session the question belongs to, as a browser tab keeps one for all
+    its questions (None: a new session for this question, as a first visit)."""
+    body = json.dumps({"data": [question, [], 5, "Alle vergaderjaren", "Alle ministeries"],
+                       "session_hash": session}).encode()
     request = urllib.request.Request(f"{url}/gradio_api/call/ask", body,
                                      {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=60) as response:

@@ -2,7 +2,9 @@
 
 One app process on a free loopback port over a given index (the real model); clients are
 threads, each asking its questions one after the other through ``/gradio_api/call/ask``
-(queue a request, then read its event stream to the end). Figures: questions a second over
+(queue a request, then read its event stream to the end) in a session of its own, as a
+browser tab does (Gradio sets up a session's state once: a new session for every question
+cost the server as much as the search). Figures: questions a second over
 the run, p50 / p95 seconds per question, and how many questions got an answer, a "busy"
 notice, or an error.
 """
@@ -15,6 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -25,11 +28,11 @@ from bench.common import CACHE, MODEL, ROOT, load_average, questions
 BUSY = "Het is nu erg druk"
 
 
-def _ask(url: str, question: str) -> tuple[str, float]:
+def _ask(url: str, question: str, session: str | None = None) -> tuple[str, float]:
     """One question: ("answer" | "busy" | "error: …", seconds)."""
     started = time.perf_counter()
     try:
-        text = ask_app(url, question, timeout=300)
+        text = ask_app(url, question, timeout=300, session=session)
     except (OSError, urllib.error.HTTPError, ValueError, KeyError) as exc:
         return f"error: {type(exc).__name__}", time.perf_counter() - started
     seconds = time.perf_counter() - started
@@ -60,7 +63,8 @@ def run(index: Path, clients: int, per_client: int) -> dict[str, Any]:
                 for c in range(clients)]
 
         def client(qs: list[str]) -> list[tuple[str, float]]:
-            return [_ask(url, q) for q in qs]
+            session = uuid.uuid4().hex  # one browser tab: its questions share a session
+            return [_ask(url, q, session) for q in qs]
 
         t0 = time.perf_counter()
         with ThreadPoolExecutor(max_workers=clients) as executor:
