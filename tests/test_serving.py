@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
+import uuid
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,7 +20,7 @@ import numpy as np
 import pytest
 
 from rag.build import build_index
-from rag.chat import Chat
+from rag.chat import ALL_MINISTRIES, ALL_YEARS, Chat
 from rag.config import Settings
 from rag.models.batching import BatchingEmbedder
 from rag.models.embed import HashingEmbedder
@@ -26,6 +28,7 @@ from rag.search.live import LiveSearcher
 from rag.search.searcher import Searcher, open_searcher
 from rag.store.index import current_generation, load_index
 from tests.conftest import ROOT, SAMPLE_FILE
+from tests.test_chat_safety import _start, _stop
 
 
 class SlowEmbedder(HashingEmbedder):
@@ -166,6 +169,70 @@ def test_two_processes_follow_a_rebuild_without_an_error(tmp_path: Path) -> None
         assert rows and not [r for r in rows if "error" in r], (rows[-3:], err[-500:])
         assert rows[0]["docs"] == 2 and rows[-1]["docs"] == 5  # the last rebuild, picked up
         assert len({r["docs"] for r in rows}) >= 2
+
+
+def _ask_app(url: str, question: str, session: str) -> str:
+    """One question through Gradio's HTTP API in ``session``, as a browser tab asks: the
+    event stream as text (route and body as Gradio documents its HTTP API)."""
+    body = json.dumps({"data": [question, [], 5, ALL_YEARS, ALL_MINISTRIES],
+                       "session_hash": session}).encode()
+    request = urllib.request.Request(f"{url}/gradio_api/call/ask", body,
+                                     {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        event = json.loads(response.read())["event_id"]
+    with urllib.request.urlopen(f"{url}/gradio_api/call/ask/{event}", timeout=60) as response:
+        return response.read().decode()
+
+
+@pytest.mark.slow
+def test_two_chat_processes_follow_a_rebuild_without_an_error(tmp_path: Path) -> None:
+    """Two app.py processes serve one index folder (as behind a load balancer) while builds
+    swap generations in and delete the old ones; every question gets an answer, and both
+    answer from the last generation from the next question on, without a restart."""
+    settings = Settings(index_dir=tmp_path / "index", model="hash:256")
+    build_index(_corpus(tmp_path / "a", "alfa"), settings, HashingEmbedder())
+    roots = [tmp_path / f"app{i}" for i in range(2)]
+    for root in roots:
+        root.mkdir()
+    apps = [_start(root, settings.index_dir) for root in roots]
+    answers: list[tuple[str, float, float, str]] = []  # url, asked, answered, event stream
+    stop = threading.Event()
+
+    def client(url: str) -> None:
+        session = uuid.uuid4().hex
+        while not stop.is_set():
+            asked = time.monotonic()
+            text = _ask_app(url, "Ja, bravo 3.", session)
+            answers.append((url, asked, time.monotonic(), text))
+
+    clients = [threading.Thread(target=client, args=(url,)) for _, url, _ in apps
+               for _ in range(2)]
+    try:
+        for thread in clients:
+            thread.start()
+        time.sleep(1.5)  # both are answering from the first generation
+        for round_ in range(2):  # "bravo 3" exists in the last generation only
+            shutil.rmtree(tmp_path / "b", ignore_errors=True)
+            build_index(_corpus(tmp_path / "b", "bravo", copies=3 + round_), settings,
+                        HashingEmbedder())
+            last_swap = time.monotonic()
+            time.sleep(1.5)
+    finally:
+        stop.set()
+        for thread in clients:
+            thread.join(timeout=90)
+        codes = [_stop(proc) for proc, _, _ in apps]
+    assert codes == [0, 0], [log.read_text()[-2000:] for _, _, log in apps]
+    for _, url, log in apps:
+        mine = [a for a in answers if a[0] == url]
+        failed = [a[3][-300:] for a in mine
+                  if "event: complete" not in a[3] or "vb-hit" not in a[3]]
+        assert mine and not failed, (failed[:2], log.read_text()[-2000:])
+        before = [a for a in mine if a[2] < last_swap]
+        after = [a for a in mine if a[1] > last_swap]
+        assert before and after
+        assert not any("ah-tk-20232024-6003" in a[3] for a in before)
+        assert all("ah-tk-20232024-6003" in a[3] for a in after)
 
 
 def test_no_lock_around_the_search(tmp_path: Path) -> None:
