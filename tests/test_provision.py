@@ -294,6 +294,8 @@ def test_the_onnx_question_encoder_gives_the_full_models_vectors(provisioned, st
     assert upgraded is not None
     assert not legacy.exists() and (path / QUERY_MODEL / "weights.data").is_file()
     np.testing.assert_array_equal(upgraded.embed(texts), onnx)
+    legacy.write_bytes(b"written again by an earlier version running beside this one")
+    assert query_encoder(path, "query: ") is not None and not legacy.exists()
 
 
 @pytest.mark.slow

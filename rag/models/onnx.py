@@ -42,10 +42,9 @@ def export_query_model(st_model: Any, folder: Path) -> Path:
     import torch
 
     target = folder / QUERY_MODEL
+    _upgrade_single_file(folder)
     if target.is_dir():
         return target
-    if (folder / _SINGLE_FILE).is_file():
-        return _upgrade_single_file(folder)
     transformer = st_model[0].auto_model.eval()
     sample = st_model.tokenizer(["query: een voorbeeld", "query: nog een voorbeeld"],
                                 return_tensors="pt", padding=True)
@@ -102,14 +101,17 @@ def _publish(folder: Path, write: Any) -> Path:
     return target
 
 
-def _upgrade_single_file(folder: Path) -> Path:
+def _upgrade_single_file(folder: Path) -> None:
     """Split the one-file export of an earlier version into graph and mapped weights (a few
     seconds, once), then remove that file: this module wrote it, under this fixed name, in
-    the model folder provisioning made."""
+    the model folder provisioning made (an earlier version running beside this one may
+    write it again after the split; it is then only removed)."""
     single = folder / _SINGLE_FILE
-    target = _publish(folder, lambda path: shutil.copyfile(single, path))
+    if not single.is_file():
+        return
+    if not (folder / QUERY_MODEL).is_dir():
+        _publish(folder, lambda path: shutil.copyfile(single, path))
     single.unlink(missing_ok=True)
-    return target
 
 
 class OnnxQueries:
@@ -174,11 +176,10 @@ class OnnxQueries:
 def query_encoder(folder: Path, prompt: str) -> OnnxQueries | None:
     """The ONNX query encoder of a model folder, or None when it has no export yet or
     onnxruntime is missing (questions then go to the full model)."""
-    if not (folder / QUERY_MODEL).is_dir() and (folder / _SINGLE_FILE).is_file():
-        try:
-            _upgrade_single_file(folder)
-        except Exception:  # a damaged old file, a full disk, no onnx: the full model answers
-            return None
+    try:
+        _upgrade_single_file(folder)
+    except Exception:  # a damaged old file, a full disk, no onnx: the full model answers
+        return None
     if not (folder / QUERY_MODEL).is_dir():
         return None
     try:
