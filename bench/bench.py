@@ -287,7 +287,7 @@ def run_cluster(report: Report) -> None:
         ["embedding", "passages/s (each build)", "median", "load"],
         [[name, ", ".join(f"{v:.2f}" for v in r["speeds"][key]),
           f"{statistics.median(r['speeds'][key]):.2f}", r["load"]]
-         for name, key in (("in-process, 2 threads", "in-process"),
+         for name, key in ((f"in-process, {r['in_process_threads']} threads", "in-process"),
                            ("LocalCluster 2 × 1 thread", "cluster"))])
     report.add("Build on a Dask cluster, one machine",
                "Full builds of the shared corpus with the real model, alternating; the first "

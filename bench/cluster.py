@@ -25,7 +25,13 @@ def run(rounds: int = 2) -> dict[str, Any]:
     from rag.models.embed import load_embedder
 
     local = load_embedder(MODEL)
-    local.embed_queries(["opwarmen"])
+    # The passage model (torch) loads before the cluster starts: a LocalCluster puts its
+    # workers' settings (OMP_NUM_THREADS=1, MALLOC_TRIM_THRESHOLD_) into this process's
+    # environment too, and torch imported after that would embed on one thread.
+    local.embed_documents(["opwarmen"])
+    import torch
+
+    threads = torch.get_num_threads()
     speeds: dict[str, list[float]] = {"in-process": [], "cluster": []}
     with (tempfile.TemporaryDirectory(prefix="vb-cluster-", dir=CACHE) as tmp,
           cluster_client(None, 2) as client):
@@ -43,4 +49,5 @@ def run(rounds: int = 2) -> dict[str, Any]:
             speeds["in-process"].append(build("in-process", local, n))
             speeds["cluster"].append(build("cluster", remote, n))
     ratio = statistics.median(speeds["cluster"]) / statistics.median(speeds["in-process"])
-    return {"speeds": speeds, "first_cluster": first, "ratio": ratio, "load": load_average()}
+    return {"speeds": speeds, "first_cluster": first, "ratio": ratio, "load": load_average(),
+            "in_process_threads": threads}
