@@ -47,8 +47,24 @@ DEFAULT_FUSION = FusionSettings()
 
 
 def dense_scores(vectors: np.ndarray, query_vector: np.ndarray) -> np.ndarray:
-    """Cosine of one L2-normalised query with every L2-normalised passage row."""
-    return np.asarray(vectors @ np.asarray(query_vector, dtype=np.float32), dtype=np.float32)
+    """Cosine of one L2-normalised query with every L2-normalised passage row.
+
+    Computed by FAISS's SIMD inner products (one thread, GIL released), not ``vectors @ q``:
+    the rows are FAISS's memory-mapped storage, which starts after the file's header at an
+    address not even 4-byte aligned, and numpy multiplies unaligned arrays without BLAS —
+    153 ms against 47 ms at 300,000 passages (bench/README.md).
+    """
+    import faiss
+
+    rows = np.ascontiguousarray(vectors, dtype=np.float32)
+    query = np.ascontiguousarray(query_vector, dtype=np.float32).reshape(-1)
+    if rows.ndim != 2 or rows.shape[1] != query.shape[0]:
+        raise ValueError(f"vectors {rows.shape} do not match a query of {query.shape[0]}")
+    out = np.empty(rows.shape[0], dtype=np.float32)
+    faiss.fvec_inner_products_ny(  # type: ignore[attr-defined]  # in the SWIG module only
+        faiss.swig_ptr(out), faiss.swig_ptr(query), faiss.swig_ptr(rows), rows.shape[1],
+        rows.shape[0])
+    return out
 
 
 def combine(retriever: Retriever, dense: np.ndarray | None, lexical: np.ndarray | None,
