@@ -177,6 +177,7 @@ def test_a_build_writes_a_checksummed_coarse_index_from_the_threshold(tmp_path: 
 
     # Few candidates, so the candidate path decides, not "every passage is a candidate".
     monkeypatch.setattr(candidates_module, "CANDIDATES", 3)
+    monkeypatch.setattr(candidates_module, "LEXICAL_CANDIDATES", 3)
     monkeypatch.setattr(relevance_module, "STATISTIC_ROWS", 3)
     fast = open_searcher(settings, embedder=HashingEmbedder())
     exact = open_searcher(exact_settings, embedder=HashingEmbedder())

@@ -103,7 +103,13 @@ class Evidence:
         return _Summary(dense, lexical, float(sample.mean()), float(sample.std()),
                         float(dense[best_row]), best_doc,
                         float(others.max()) if len(others) else -math.inf, best_lexical,
-                        agree, len(np.unique(docs)), float(idf.sum()))
+                        agree, _distinct(docs), float(idf.sum()))
+
+
+def _distinct(positions: np.ndarray) -> int:
+    """How many different documents (non-negative positions) the rows belong to: counted,
+    not sorted (`np.unique` took 12 ms a question at 300,000 passages, 40 at a million)."""
+    return int(np.count_nonzero(np.bincount(positions))) if len(positions) else 0
 
 
 @dataclass(frozen=True)

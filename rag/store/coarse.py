@@ -31,7 +31,6 @@ COARSE_MIN_PASSAGES = 500_000  # from this many passages on, a build writes the 
 LISTS_PER_SQRT = 4  # nlist = 4·sqrt(n): 4,000 lists at 1M passages (bench/ann.py)
 TRAIN_PER_LIST = 40  # k-means sample per list (FAISS warns below 39)
 NPROBE = 64  # lists read per question: recall@10 >= 0.998 at 100k-300k in bench/ann.py
-CANDIDATES = 400  # IVF top-N (and BM25 top-N) scored exactly per question
 FLOOR_PROBE = 8  # passages farthest from the question, for the lower end of the scaling
 
 
