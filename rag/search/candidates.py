@@ -7,8 +7,9 @@ indexes only) the searcher scores exactly: the IVF top-N nearest the question, t
 top-N (a longer list: equal texts tie), the few passages farthest from the question (so
 the lowest cosine, and with it the scaling, stays that of exact search) and the fixed
 sample of rows the relevance features take their statistics from
-(`rag.search.relevance.statistic_rows`, so "nothing found" is decided as in exact search). Every other row gets that lowest cosine: it can
-still rank on its BM25 score, never on a dense score it was not given.
+(`rag.search.relevance.statistic_rows`, so "nothing found" is decided as in exact search).
+Every other row gets that lowest cosine: it can still rank on its BM25 score, never on a
+dense score it was not given.
 
 The coarse index comes in through `CoarseSearch`, so ranking imports no storage.
 """
