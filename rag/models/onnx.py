@@ -21,7 +21,7 @@ import os
 import shutil
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ def export_query_model(st_model: Any, folder: Path) -> Path:
     return _publish(folder, write)
 
 
-def _publish(folder: Path, write: Any) -> Path:
+def _publish(folder: Path, write: Callable[[Path], object]) -> Path:
     """Have ``write`` put a one-file ONNX model at the path it is given, split it into graph
     and external weights in a temporary folder of our own, and rename that folder into
     place (another process that got there first wins; ours is removed)."""
@@ -117,7 +117,7 @@ def _upgrade_single_file(folder: Path) -> None:
 class OnnxQueries:
     """The query side of the model: tokenize with the prompt, run, mean-pool, normalise."""
 
-    def __init__(self, folder: Path, prompt: str, threads: int = 1) -> None:
+    def __init__(self, folder: Path, prompt: str) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -129,11 +129,11 @@ class OnnxQueries:
         # question ~10 % faster (33 against 30 a second on one core; cosine to the basic
         # graph's vectors ≥ 0.9999998).
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # One thread by default: a question takes ~17 ms on one core and batching gains
-        # little, while a pool of two threads spinning between runs took the second core
-        # from the chat's web server under load (32 clients: 6 questions/s on one core
-        # against 12 for one client; bench/README.md).
-        options.intra_op_num_threads = threads
+        # One thread: a question takes ~17 ms on one core and batching gains little, while
+        # a pool of two threads spinning between runs took the second core from the chat's
+        # web server under load (one client on one core: 12.5 questions/s with the pool,
+        # 27 without; bench/README.md).
+        options.intra_op_num_threads = 1
         self._session = ort.InferenceSession(str(folder / QUERY_MODEL / _GRAPH), options,
                                              providers=["CPUExecutionProvider"])
         self._prompt = prompt
