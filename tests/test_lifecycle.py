@@ -121,10 +121,16 @@ def test_killed_builds_leave_the_previous_index_loadable_and_unchanged(tmp_path:
     index_dir = tmp_path / "index"
     subprocess.run(_build_cmd(small, index_dir), check=True, capture_output=True)
     before = snapshot(index_dir)
-    started = time.perf_counter()
-    subprocess.run(_build_cmd(big, tmp_path / "timing"), check=True, capture_output=True)
-    duration = time.perf_counter() - started
-    complete = snapshot(tmp_path / "timing")
+    # The shorter of two timing builds: one slowed by other work on the machine would make
+    # the kills below land late, after the swap, and test less.
+    durations = []
+    for attempt in range(2):
+        timing = tmp_path / f"timing-{attempt}"
+        started = time.perf_counter()
+        subprocess.run(_build_cmd(big, timing), check=True, capture_output=True)
+        durations.append(time.perf_counter() - started)
+    duration = min(durations)
+    complete = snapshot(timing)
     interrupted = 0
     for fraction in (0.15, 0.35, 0.55, 0.7, 0.8, 0.9, 0.95):
         for sig in (signal.SIGKILL, signal.SIGINT):

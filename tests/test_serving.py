@@ -62,6 +62,36 @@ def test_questions_that_arrive_together_are_embedded_together() -> None:
     assert alone.shape == (1, 256) and inner.calls[-1] == 1
 
 
+class CountingLanes(SlowEmbedder):
+    """The slow hashing embedder, noting how many calls run at once."""
+
+    def __init__(self) -> None:
+        super().__init__(seconds=0.1)
+        self.active = self.most = 0
+        self.guard = threading.Lock()
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self.guard:
+            self.active += 1
+            self.most = max(self.most, self.active)
+        try:
+            return super().embed_queries(texts)
+        finally:
+            with self.guard:
+                self.active -= 1
+
+
+@pytest.mark.parametrize("lanes", [1, 2])
+def test_batches_are_embedded_in_as_many_lanes_as_set(lanes: int) -> None:
+    inner = CountingLanes()
+    batching = BatchingEmbedder(inner, max_batch=2, lanes=lanes)
+    questions = [f"vraag {i} over de brug" for i in range(16)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        vectors = list(pool.map(lambda q: batching.embed_queries([q])[0], questions))
+    np.testing.assert_array_equal(np.stack(vectors), HashingEmbedder(256).embed_queries(questions))
+    assert inner.most == lanes and max(batching.batches) <= 2
+
+
 def test_a_failed_batch_fails_its_questions_only() -> None:
     inner = SlowEmbedder()
     batching = BatchingEmbedder(inner)
